@@ -1,0 +1,2 @@
+/* cachefile.c - (being written) */
+typedef int o3b_placeholder_cachefile;

@@ -1,0 +1,2 @@
+/* config.c - (being written) */
+typedef int o3b_placeholder_config;

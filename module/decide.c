@@ -1,0 +1,2 @@
+/* decide.c - (being written) */
+typedef int o3b_placeholder_decide;

@@ -1,0 +1,2 @@
+/* export.c - (being written) */
+typedef int o3b_placeholder_export;

@@ -1,0 +1,2 @@
+/* fetcher.c - (being written) */
+typedef int o3b_placeholder_fetcher;

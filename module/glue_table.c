@@ -1,0 +1,2 @@
+/* glue_table.c - (being written) */
+typedef int o3b_placeholder_glue_table;

@@ -1,0 +1,2 @@
+/* loader.c - (being written) */
+typedef int o3b_placeholder_loader;

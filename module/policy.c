@@ -1,0 +1,2 @@
+/* policy.c - (being written) */
+typedef int o3b_placeholder_policy;

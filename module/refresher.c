@@ -1,0 +1,2 @@
+/* refresher.c - (being written) */
+typedef int o3b_placeholder_refresher;

@@ -1,0 +1,2 @@
+/* snapshot.c - (being written) */
+typedef int o3b_placeholder_snapshot;

@@ -1,0 +1,2 @@
+/* table.c - (being written) */
+typedef int o3b_placeholder_table;

@@ -1,0 +1,2 @@
+/* tablediff.c - (being written) */
+typedef int o3b_placeholder_tablediff;

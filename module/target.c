@@ -1,0 +1,2 @@
+/* target.c - (being written) */
+typedef int o3b_placeholder_target;

@@ -1,0 +1,2 @@
+/* tenant.c - (being written) */
+typedef int o3b_placeholder_tenant;

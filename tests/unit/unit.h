@@ -1,0 +1,64 @@
+/*
+ * unit.h - tiny helpers shared by the CUnit test programs.
+ *
+ * Every test program registers its suites and calls o3b_unit_run(), which
+ * runs them verbosely and returns a non-zero exit status when anything
+ * failed, so `make check` sees the failure.  O3B_TEST_DATA is the path of
+ * tests/data (set by Makefile.am).
+ */
+#ifndef O3B_TESTS_UNIT_H
+#define O3B_TESTS_UNIT_H
+
+#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#ifndef O3B_TEST_DATA
+#define O3B_TEST_DATA "tests/data"
+#endif
+
+struct o3b_unit_test {
+    const char *name;
+    CU_TestFunc fn;
+};
+
+#define O3B_TEST(fn) { #fn, fn }
+
+static inline int o3b_unit_add_suite(const char *name, const struct o3b_unit_test *tests,
+                                     size_t n)
+{
+    CU_pSuite s = CU_add_suite(name, NULL, NULL);
+    if (s == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
+            return -1;
+    return 0;
+}
+
+/* Run everything registered; exit status for main(). */
+static inline int o3b_unit_run(void)
+{
+    unsigned failed;
+
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    if (CU_get_error() != CUE_SUCCESS)
+        failed++;
+    CU_cleanup_registry();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+#define O3B_UNIT_MAIN(suite_name, table)                                          \
+    int main(void)                                                                \
+    {                                                                             \
+        if (CU_initialize_registry() != CUE_SUCCESS)                              \
+            return EXIT_FAILURE;                                                  \
+        if (o3b_unit_add_suite(suite_name, table, sizeof table / sizeof table[0])) \
+            return EXIT_FAILURE;                                                  \
+        return o3b_unit_run();                                                    \
+    }
+
+#endif
