@@ -1,2 +1,159 @@
-/* decide.c - (being written) */
-typedef int o3b_placeholder_decide;
+/*
+ * decide.c - one bypass decision: request target x table x policy.
+ *
+ * The order of the rules is documented in policy.h; this file is their
+ * literal transcription, so the glue, the CLI's `lookup` and the PAC
+ * exporter's self-check all get the same answer for the same input.  No
+ * allocation, no lock: safe on the hot path.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "o365bypass/policy.h"
+#include "o365bypass/tenant.h"
+
+static const char *const reason_names[O3B_R_COUNT] = {
+    [O3B_R_TABLE] = "table",         [O3B_R_ALSO] = "also-bypass",
+    [O3B_R_MALFORMED] = "malformed", [O3B_R_MISMATCH] = "host-mismatch",
+    [O3B_R_NEVER] = "never-bypass",  [O3B_R_NOT_LISTED] = "not-listed",
+    [O3B_R_PORT] = "port",           [O3B_R_CATEGORY] = "category",
+    [O3B_R_AREA] = "service-area",   [O3B_R_OPTIONAL] = "optional",
+    [O3B_R_TENANT] = "tenant",
+};
+
+static const char *const reason_texts[O3B_R_COUNT] = {
+    [O3B_R_TABLE] = "Microsoft lists this destination and the policy bypasses its category",
+    [O3B_R_ALSO] = "the destination is in the local AlsoBypass list",
+    [O3B_R_MALFORMED] = "the request target is malformed, so it is never bypassed",
+    [O3B_R_MISMATCH] = "the Host header and the URL name different destinations",
+    [O3B_R_NEVER] = "the destination is in the local NeverBypass list",
+    [O3B_R_NOT_LISTED] = "Microsoft's table does not list this destination",
+    [O3B_R_PORT] = "Microsoft lists this host, but not for this port",
+    [O3B_R_CATEGORY] = "the matching endpoint set's category is not in BypassCategories",
+    [O3B_R_AREA] = "the matching endpoint set's service area is not in ServiceAreas",
+    [O3B_R_OPTIONAL] = "RequiredOnly is on and the matching endpoint set is optional",
+    [O3B_R_TENANT] = "the host belongs to a tenant not named in TenantName",
+};
+
+const char *o3b_reason_name(enum o3b_reason r)
+{
+    return (unsigned)r < O3B_R_COUNT ? reason_names[r] : "?";
+}
+
+const char *o3b_reason_text(enum o3b_reason r)
+{
+    return (unsigned)r < O3B_R_COUNT ? reason_texts[r] : "?";
+}
+
+static void lookup(const o3b_index *ix, const struct o3b_target *t, uint16_t port,
+                   struct o3b_hit *hit)
+{
+    if (t->kind == O3B_KIND_NAME)
+        o3b_index_lookup_host(ix, t->host, t->host_len, port, hit);
+    else
+        o3b_index_lookup_addr(ix, t->kind == O3B_KIND_IPV4 ? O3B_AF_INET : O3B_AF_INET6,
+                              t->addr, port, hit);
+}
+
+static void set_verdict(struct o3b_decision *d, enum o3b_verdict v, enum o3b_reason r)
+{
+    d->verdict = v;
+    d->reason = r;
+}
+
+/* Rules 5-8 on the table's winner. */
+static void apply_policy(const struct o3b_policy *p, const struct o3b_target *t,
+                         struct o3b_decision *d)
+{
+    const struct o3b_set *s = d->set;
+
+    if (!(p->categories & (1u << s->category)))
+        set_verdict(d, O3B_INSPECT, O3B_R_CATEGORY);
+    else if (!(p->areas & (1u << s->area)))
+        set_verdict(d, O3B_INSPECT, O3B_R_AREA);
+    else if (p->required_only && !s->required)
+        set_verdict(d, O3B_INSPECT, O3B_R_OPTIONAL);
+    else if (p->n_tenants > 0 && t->kind == O3B_KIND_NAME &&
+             !o3b_tenant_allows(d->entry, t->host, t->host_len,
+                                (const char *const *)p->tenants, p->n_tenants))
+        set_verdict(d, O3B_INSPECT, O3B_R_TENANT);
+    else
+        set_verdict(d, O3B_BYPASS, O3B_R_TABLE);
+}
+
+void o3b_decide(const o3b_table *table, const struct o3b_policy *p,
+                const struct o3b_target *t, enum o3b_target_status st, struct o3b_decision *d)
+{
+    struct o3b_hit hit;
+
+    memset(d, 0, sizeof *d);
+    d->target_status = st;
+    if (st != O3B_TARGET_OK) {
+        set_verdict(d, O3B_INSPECT,
+                    st == O3B_TARGET_HOST_MISMATCH ? O3B_R_MISMATCH : O3B_R_MALFORMED);
+        return;
+    }
+    if (p->never.ix != NULL) {
+        lookup(p->never.ix, t, t->port, &hit);
+        if (hit.best != NULL) {
+            d->entry = hit.best;
+            set_verdict(d, O3B_INSPECT, O3B_R_NEVER);
+            return;
+        }
+    }
+    if (p->also.ix != NULL) {
+        lookup(p->also.ix, t, t->port, &hit);
+        if (hit.best != NULL) {
+            d->entry = hit.best;
+            set_verdict(d, O3B_BYPASS, O3B_R_ALSO);
+            return;
+        }
+    }
+    if (table == NULL) {
+        set_verdict(d, O3B_INSPECT, O3B_R_NOT_LISTED);
+        return;
+    }
+    lookup(o3b_table_index(table), t, t->port, &hit);
+    d->candidates = hit.candidates;
+    if (hit.best == NULL) {
+        d->entry = hit.listed;
+        d->set = hit.listed ? o3b_table_set(table, hit.listed->payload) : NULL;
+        set_verdict(d, O3B_INSPECT, hit.listed ? O3B_R_PORT : O3B_R_NOT_LISTED);
+        return;
+    }
+    d->entry = hit.best;
+    d->set = o3b_table_set(table, hit.best->payload);
+    apply_policy(p, t, d);
+}
+
+size_t o3b_decision_format(const struct o3b_decision *d, char *buf, size_t size)
+{
+    int n;
+
+    if (size == 0)
+        return 0;
+    if (d->verdict == O3B_BYPASS && d->set != NULL)
+        n = snprintf(buf, size, "bypass; set=%u; category=%s; area=%s; match=%s", d->set->id,
+                     o3b_category_name(d->set->category), d->set->area_name, d->entry->text);
+    else if (d->verdict == O3B_BYPASS)
+        n = snprintf(buf, size, "bypass; reason=%s; match=%s", o3b_reason_name(d->reason),
+                     d->entry ? d->entry->text : "-");
+    else if (d->reason == O3B_R_MALFORMED || d->reason == O3B_R_MISMATCH)
+        n = snprintf(buf, size, "inspect; reason=%s; detail=%s", o3b_reason_name(d->reason),
+                     o3b_target_status_name(d->target_status));
+    else if (d->set != NULL)
+        n = snprintf(buf, size, "inspect; reason=%s; set=%u; category=%s; area=%s; match=%s",
+                     o3b_reason_name(d->reason), d->set->id,
+                     o3b_category_name(d->set->category), d->set->area_name,
+                     d->entry ? d->entry->text : "-");
+    else if (d->entry != NULL)
+        n = snprintf(buf, size, "inspect; reason=%s; match=%s", o3b_reason_name(d->reason),
+                     d->entry->text);
+    else
+        n = snprintf(buf, size, "inspect; reason=%s", o3b_reason_name(d->reason));
+    if (n < 0) {
+        buf[0] = '\0';
+        return 0;
+    }
+    return (size_t)n < size ? (size_t)n : size - 1;
+}

@@ -1,2 +1,451 @@
-/* refresher.c - (being written) */
-typedef int o3b_placeholder_refresher;
+/*
+ * refresher.c - version check, download, validation, shrink guard, cache.
+ *
+ * The state machine is small on purpose: `next_due` (when the next version
+ * check may run), `endpoints_not_before` (the 429 rule), `failures` (for the
+ * backoff) and an optional `pending` table held back by the shrink guard.
+ * Every exit path either returns a table that is already saved in CacheDir
+ * or leaves the table in use untouched.
+ */
+#include "o365bypass/refresher.h"
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "o365bypass/cachefile.h"
+#include "o365bypass/fetcher.h"
+#include "o365bypass/loader.h"
+
+static void copy_trunc(char *dst, size_t size, const char *src);
+
+struct o3b_refresher {
+    const struct o3b_config *cfg;
+    char client_id[37];
+    time_t next_due;
+    time_t endpoints_not_before;
+    unsigned failures;
+    o3b_table *pending;
+};
+
+static const char *const outcome_names[O3B_REFRESH_OUTCOME_COUNT] = {
+    "updated", "not-modified", "failed", "invalid", "shrink-guard", "throttled", "not-due",
+    "accepted",
+};
+
+const char *o3b_refresh_outcome_name(enum o3b_refresh_outcome o)
+{
+    return (unsigned)o < O3B_REFRESH_OUTCOME_COUNT ? outcome_names[o] : "?";
+}
+
+static bool has_cache(const struct o3b_config *cfg)
+{
+    return cfg->cache_dir != NULL && cfg->cache_dir[0] != '\0';
+}
+
+struct o3b_refresher *o3b_refresher_new(const struct o3b_config *cfg, time_t now,
+                                        long first_delay, o3b_err *err)
+{
+    struct o3b_refresher *r = calloc(1, sizeof *r);
+
+    if (r == NULL) {
+        o3b_err_set(err, "out of memory");
+        return NULL;
+    }
+    r->cfg = cfg;
+    r->next_due = now + (first_delay > 0 ? first_delay : 0);
+    if (cfg->client_request_id != NULL) {
+        snprintf(r->client_id, sizeof r->client_id, "%s", cfg->client_request_id);
+    } else if (o3b_client_request_id(has_cache(cfg) ? cfg->cache_dir : NULL, r->client_id,
+                                     err) != 0 &&
+               r->client_id[0] == '\0') {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void o3b_refresher_free(struct o3b_refresher **r)
+{
+    if (r == NULL || *r == NULL)
+        return;
+    o3b_table_free(&(*r)->pending);
+    free(*r);
+    *r = NULL;
+}
+
+time_t o3b_refresher_next_due(const struct o3b_refresher *r)
+{
+    return r->cfg->refresh_interval > 0 ? r->next_due : 0;
+}
+
+const char *o3b_refresher_client_id(const struct o3b_refresher *r)
+{
+    return r->client_id;
+}
+
+char *o3b_refresher_endpoints_url(const struct o3b_config *cfg, char *buf, size_t size)
+{
+    int n = snprintf(buf, size, "%s/endpoints/%s", cfg->service_url, cfg->instance);
+    char sep = '?';
+
+    if (n < 0 || (size_t)n >= size)
+        return buf;
+    if (cfg->service_areas_param != NULL) {
+        n += snprintf(buf + n, size - (size_t)n, "%cServiceAreas=%s", sep,
+                      cfg->service_areas_param);
+        sep = '&';
+    }
+    if (cfg->policy.n_tenants == 1 && (size_t)n < size) {
+        n += snprintf(buf + n, size - (size_t)n, "%cTenantName=%s", sep, cfg->policy.tenants[0]);
+        sep = '&';
+    }
+    if (cfg->no_ipv6 && (size_t)n < size)
+        snprintf(buf + n, size - (size_t)n, "%cNoIPv6=true", sep);
+    return buf;
+}
+
+static void with_client_id(const char *url, const char *id, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s%cClientRequestId=%s", url, strchr(url, '?') ? '&' : '?', id);
+}
+
+static struct o3b_fetch_opts fetch_opts(const struct o3b_config *cfg)
+{
+    struct o3b_fetch_opts o = {0};
+
+    o.ca_file = cfg->ca_file;
+    o.ca_path = cfg->ca_path;
+    o.proxy = cfg->fetch_proxy;
+    o.connect_timeout_s = cfg->connect_timeout;
+    o.total_timeout_s = cfg->fetch_timeout;
+    o.max_bytes = (size_t)cfg->max_feed_bytes;
+    return o;
+}
+
+static unsigned jitter_percent(void)
+{
+    unsigned char b = 0;
+
+    if (getrandom(&b, 1, GRND_NONBLOCK) != 1)
+        b = (unsigned char)(time(NULL) & 0xff);
+    return b % 26u; /* 0..25 */
+}
+
+static void schedule_after_success(struct o3b_refresher *r, time_t now)
+{
+    r->failures = 0;
+    r->next_due = now + r->cfg->refresh_interval;
+}
+
+static void schedule_after_failure(struct o3b_refresher *r, time_t now)
+{
+    long base = r->cfg->refresh_interval > 0 ? r->cfg->refresh_interval : 3600;
+    unsigned shift = r->failures < 4 ? r->failures : 3;
+    long delay = base << shift;
+
+    r->failures++;
+    delay += delay * (long)jitter_percent() / 100;
+    r->next_due = now + delay;
+}
+
+static time_t top_of_next_hour(time_t now)
+{
+    return (now / 3600 + 1) * 3600;
+}
+
+/* GET {ServiceURL}/version/{Instance}: the "latest" version string. */
+static int fetch_latest(struct o3b_refresher *r, char latest[32], o3b_err *err)
+{
+    const struct o3b_config *cfg = r->cfg;
+    struct o3b_fetch_opts o = fetch_opts(cfg);
+    struct o3b_fetch_result res = {0};
+    char base[600], url[700];
+    const cJSON *v;
+    cJSON *root;
+    int rc = -1;
+
+    o.max_bytes = 65536;
+    snprintf(base, sizeof base, "%s/version/%s", cfg->service_url, cfg->instance);
+    with_client_id(base, r->client_id, url, sizeof url);
+    if (o3b_fetch(url, &o, &res, err) != 0)
+        goto out;
+    if (res.http_status != 200) {
+        o3b_err_set(err, "%s: HTTP %ld", base, res.http_status);
+        goto out;
+    }
+    root = cJSON_ParseWithLength(res.body, res.len);
+    v = root ? cJSON_GetObjectItemCaseSensitive(root, "latest") : NULL;
+    if (!cJSON_IsString(v) || strlen(v->valuestring) != 10 ||
+        strspn(v->valuestring, "0123456789") != 10) {
+        o3b_err_set(err, "%s: no 10-digit \"latest\" version in the answer", base);
+    } else {
+        memcpy(latest, v->valuestring, 11);
+        rc = 0;
+    }
+    cJSON_Delete(root);
+out:
+    o3b_fetch_result_free(&res);
+    return rc;
+}
+
+static bool newer(const char *latest, const o3b_table *current, const char *want_source)
+{
+    const struct o3b_table_meta *m;
+
+    if (current == NULL)
+        return true;
+    m = o3b_table_meta(current);
+    if (m->version[0] == '\0' || strcmp(m->source, want_source) != 0)
+        return true; /* the seed, or fetched with other parameters */
+    return strcmp(latest, m->version) > 0;
+}
+
+static bool shrinks_too_much(const struct o3b_config *cfg, const o3b_table *current,
+                             const o3b_table *fresh, o3b_err *err)
+{
+    struct o3b_table_counts a, b;
+
+    if (current == NULL)
+        return false;
+    o3b_table_get_counts(current, &a);
+    o3b_table_get_counts(fresh, &b);
+    if (a.entries == 0 || b.entries >= a.entries)
+        return false;
+    if ((a.entries - b.entries) * 100 <= a.entries * (size_t)cfg->max_shrink_percent)
+        return false;
+    o3b_err_set(err,
+                "new table has %zu entries against %zu in use (-%zu%%, more than "
+                "MaxShrinkPercent %ld): held back; accept it with o365bypass_accept",
+                b.entries, a.entries, (a.entries - b.entries) * 100 / a.entries,
+                cfg->max_shrink_percent);
+    return true;
+}
+
+/* Save body as the current cache file (previous kept). */
+static int save_current(const struct o3b_config *cfg, const char *body, size_t len,
+                        const struct o3b_table_meta *meta, o3b_err *err)
+{
+    char path[4096];
+
+    if (!has_cache(cfg)) {
+        o3b_err_set(err, "no CacheDir: a fetched table cannot reach the other processes");
+        return -1;
+    }
+    if (o3b_cache_dir_prepare(cfg->cache_dir, err) != 0 ||
+        o3b_cache_keep_previous(cfg->cache_dir, cfg->instance, err) != 0)
+        return -1;
+    o3b_cache_path(cfg->cache_dir, cfg->instance, O3B_CACHE_CURRENT, path, sizeof path);
+    return o3b_cache_write_table(path, body, len, meta, err);
+}
+
+static void save_pending(const struct o3b_config *cfg, const char *body, size_t len,
+                         const struct o3b_table_meta *meta)
+{
+    char path[4096];
+    o3b_err ignored;
+
+    if (!has_cache(cfg) || o3b_cache_dir_prepare(cfg->cache_dir, &ignored) != 0)
+        return;
+    o3b_cache_path(cfg->cache_dir, cfg->instance, O3B_CACHE_PENDING, path, sizeof path);
+    (void)o3b_cache_write_table(path, body, len, meta, &ignored);
+}
+
+static enum o3b_refresh_outcome fetch_endpoints(struct o3b_refresher *r,
+                                                const o3b_table *current, const char *latest,
+                                                const char *source, time_t now, o3b_table **out,
+                                                o3b_err *err)
+{
+    const struct o3b_config *cfg = r->cfg;
+    struct o3b_fetch_opts o = fetch_opts(cfg);
+    struct o3b_fetch_result res = {0};
+    struct o3b_load_opts lo = {0};
+    struct o3b_table_meta meta = {0};
+    enum o3b_refresh_outcome rc = O3B_REFRESH_FAILED;
+    char url[1200];
+    o3b_table *t;
+
+    with_client_id(source, r->client_id, url, sizeof url);
+    if (o3b_fetch(url, &o, &res, err) != 0)
+        goto out;
+    if (res.http_status == 429) {
+        r->endpoints_not_before =
+            res.retry_after_s > 0 ? now + res.retry_after_s : top_of_next_hour(now);
+        o3b_err_set(err, "%s: HTTP 429 (throttled); next /endpoints call not before %lld s "
+                         "from now",
+                    source, (long long)(r->endpoints_not_before - now));
+        rc = O3B_REFRESH_THROTTLED;
+        goto out;
+    }
+    if (res.http_status != 200) {
+        o3b_err_set(err, "%s: HTTP %ld", source, res.http_status);
+        goto out;
+    }
+    copy_trunc(meta.source, sizeof meta.source, source);
+    copy_trunc(meta.instance, sizeof meta.instance, cfg->instance);
+    copy_trunc(meta.version, sizeof meta.version, latest);
+    meta.fetched = (long long)now;
+    lo.max_bytes = (size_t)cfg->max_feed_bytes;
+    lo.meta = &meta;
+    t = o3b_load_json(res.body, res.len, &lo, err);
+    if (t == NULL) {
+        o3b_err_prefix(err, "%s: refused", source);
+        rc = O3B_REFRESH_INVALID;
+        goto out;
+    }
+    if (shrinks_too_much(cfg, current, t, err)) {
+        o3b_table_free(&r->pending);
+        r->pending = t;
+        save_pending(cfg, res.body, res.len, &meta);
+        rc = O3B_REFRESH_SHRINK;
+        goto out;
+    }
+    if (save_current(cfg, res.body, res.len, &meta, err) != 0) {
+        o3b_table_free(&t);
+        goto out;
+    }
+    *out = t;
+    rc = O3B_REFRESH_UPDATED;
+out:
+    o3b_fetch_result_free(&res);
+    return rc;
+}
+
+enum o3b_refresh_outcome o3b_refresher_run(struct o3b_refresher *r, const o3b_table *current,
+                                           time_t now, bool forced, o3b_table **out,
+                                           o3b_err *err)
+{
+    char latest[32], source[1024];
+    enum o3b_refresh_outcome rc;
+
+    *out = NULL;
+    o3b_err_clear(err);
+    if (!forced && (r->cfg->refresh_interval == 0 || now < r->next_due))
+        return O3B_REFRESH_NOT_DUE;
+    if (fetch_latest(r, latest, err) != 0) {
+        schedule_after_failure(r, now);
+        return O3B_REFRESH_FAILED;
+    }
+    o3b_refresher_endpoints_url(r->cfg, source, sizeof source);
+    if (!newer(latest, current, source)) {
+        schedule_after_success(r, now);
+        return O3B_REFRESH_NOT_MODIFIED;
+    }
+    if (now < r->endpoints_not_before) {
+        o3b_err_set(err, "version %s is available but /endpoints is throttled for %lld s more "
+                         "(HTTP 429)",
+                    latest, (long long)(r->endpoints_not_before - now));
+        r->next_due = r->endpoints_not_before;
+        return O3B_REFRESH_THROTTLED;
+    }
+    rc = fetch_endpoints(r, current, latest, source, now, out, err);
+    if (rc == O3B_REFRESH_UPDATED || rc == O3B_REFRESH_SHRINK)
+        schedule_after_success(r, now);
+    else if (rc == O3B_REFRESH_THROTTLED)
+        r->next_due = r->endpoints_not_before > now + r->cfg->refresh_interval
+                          ? r->endpoints_not_before
+                          : now + r->cfg->refresh_interval;
+    else
+        schedule_after_failure(r, now);
+    return rc;
+}
+
+enum o3b_refresh_outcome o3b_refresher_accept(struct o3b_refresher *r, time_t now,
+                                              o3b_table **out, o3b_err *err)
+{
+    const struct o3b_config *cfg = r->cfg;
+    char pending[4096], current[4096];
+    struct o3b_load_opts lo = {0};
+    o3b_table *t;
+
+    (void)now;
+    *out = NULL;
+    if (!has_cache(cfg)) {
+        o3b_err_set(err, "no CacheDir, so no pending table");
+        return O3B_REFRESH_FAILED;
+    }
+    o3b_cache_path(cfg->cache_dir, cfg->instance, O3B_CACHE_PENDING, pending, sizeof pending);
+    o3b_cache_path(cfg->cache_dir, cfg->instance, O3B_CACHE_CURRENT, current, sizeof current);
+    lo.max_bytes = (size_t)cfg->max_feed_bytes + 4096;
+    t = o3b_load_file(pending, &lo, err); /* validate again: the file is what counts */
+    if (t == NULL) {
+        o3b_err_prefix(err, "no table to accept");
+        return O3B_REFRESH_FAILED;
+    }
+    if (o3b_cache_keep_previous(cfg->cache_dir, cfg->instance, err) != 0 ||
+        rename(pending, current) != 0) {
+        if (err->msg[0] == '\0')
+            o3b_err_set(err, "cannot move %s to %s", pending, current);
+        o3b_table_free(&t);
+        return O3B_REFRESH_FAILED;
+    }
+    o3b_table_free(&r->pending);
+    *out = t;
+    return O3B_REFRESH_ACCEPTED;
+}
+
+/* Append the pieces to notes (NULL-terminated list), truncating. */
+static void note(char *notes, size_t size, const char *a, const char *b, const char *c)
+{
+    const char *parts[3] = {a, b, c};
+    size_t used;
+
+    if (notes == NULL || size == 0)
+        return;
+    used = strlen(notes);
+    for (int i = 0; i < 3 && parts[i]; i++)
+        for (const char *p = parts[i]; *p && used + 1 < size; p++)
+            notes[used++] = *p;
+    notes[used] = '\0';
+}
+
+/* Copy with truncation (snprintf without the truncation warning). */
+static void copy_trunc(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+o3b_table *o3b_startup_table(const struct o3b_config *cfg, char *notes, size_t notes_size)
+{
+    struct o3b_load_opts lo = {0};
+    struct o3b_table_meta meta = {0};
+    o3b_table *t;
+    o3b_err err;
+    char path[4096];
+
+    if (notes && notes_size)
+        notes[0] = '\0';
+    lo.max_bytes = (size_t)cfg->max_feed_bytes + 4096;
+    if (has_cache(cfg)) {
+        o3b_cache_path(cfg->cache_dir, cfg->instance, O3B_CACHE_CURRENT, path, sizeof path);
+        if (access(path, F_OK) == 0) {
+            t = o3b_load_file(path, &lo, &err);
+            if (t != NULL)
+                return t;
+            note(notes, notes_size, "cache file skipped: ", err.msg, "; ");
+        }
+    }
+    if (strcmp(cfg->seed_file, O3B_SEED_FILE) == 0 && strcmp(cfg->instance, "Worldwide") != 0) {
+        note(notes, notes_size, "the bundled SeedFile is the Worldwide table, not ",
+             cfg->instance, ": not used; ");
+    } else {
+        copy_trunc(meta.instance, sizeof meta.instance, cfg->instance);
+        lo.meta = &meta;
+        t = o3b_load_file(cfg->seed_file, &lo, &err);
+        if (t != NULL)
+            return t;
+        note(notes, notes_size, "SeedFile skipped: ", err.msg, "; ");
+    }
+    note(notes, notes_size, "starting with an EMPTY table: nothing is bypassed", NULL, NULL);
+    snprintf(meta.source, sizeof meta.source, "(empty)");
+    return o3b_table_new_empty(&meta);
+}

@@ -1,2 +1,294 @@
-/* srv_o365bypass.c - (being written) */
-typedef int o3b_placeholder_srv;
+/*
+ * srv_o365bypass.c - the c-icap service: Microsoft 365 destinations end the
+ * adaptation chain with a 204, everything else continues to inspection.
+ *
+ * The whole per-request work happens in the preview handler (we advertise
+ * Preview: 0, so no body byte is ever read): parse the encapsulated request
+ * target, decide against the current table and the policy, answer 204 -
+ * with an empty X-Next-Services header when bypassing, without it
+ * otherwise - and an X-O365bypass-Decision header saying why.  That path
+ * allocates nothing of its own, takes no lock that waits on I/O, and reads
+ * the table through the snapshot (snapshot.h), so a reload never stalls it.
+ * Anything unexpected (no request headers, a malformed request) is
+ * inspected, never bypassed.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "glue.h"
+
+#include "c_icap/header.h"
+#include "c_icap/request.h"
+#include "c_icap/simple_api.h"
+
+#include "o365bypass/target.h"
+
+#define MAX_HOST_HEADERS 8
+#define DECISION_HEADER "X-O365bypass-Decision: "
+
+struct o3b_config o3b_g_config;
+struct o3b_snapshot o3b_g_snapshot;
+ci_service_xdata_t *o3b_g_xdata;
+
+static int config_failed;
+
+/* ---- configuration: one c-icap directive per row of o3b_directives ---------- */
+
+static int set_directive(const char *name, const char **argv, void *setdata)
+{
+    o3b_err err;
+
+    (void)setdata;
+    if (o3b_config_set(&o3b_g_config, name, (const char *const *)argv, &err) != 0) {
+        O3B_LOG(O3B_LOG_ERROR, "configuration error: %s\n", err.msg);
+        config_failed = 1;
+        return 0; /* c-icap stops on a failing directive */
+    }
+    return 1;
+}
+
+#define DIRECTIVE(n) {n, NULL, set_directive, NULL}
+static struct ci_conf_entry conf_table[] = {
+    DIRECTIVE("SeedFile"),        DIRECTIVE("CacheDir"),         DIRECTIVE("Instance"),
+    DIRECTIVE("ServiceURL"),      DIRECTIVE("RefreshInterval"),  DIRECTIVE("BypassCategories"),
+    DIRECTIVE("ServiceAreas"),    DIRECTIVE("RequiredOnly"),     DIRECTIVE("NeverBypass"),
+    DIRECTIVE("AlsoBypass"),      DIRECTIVE("TenantName"),       DIRECTIVE("NoIPv6"),
+    DIRECTIVE("ClientRequestId"), DIRECTIVE("CAFile"),           DIRECTIVE("CAPath"),
+    DIRECTIVE("FetchProxy"),      DIRECTIVE("ConnectTimeout"),   DIRECTIVE("FetchTimeout"),
+    DIRECTIVE("MaxFeedBytes"),    DIRECTIVE("MaxShrinkPercent"), {NULL, NULL, NULL, NULL},
+};
+
+/* ---- OPTIONS ------------------------------------------------------------------- */
+
+static int options_handler(ci_request_t *req)
+{
+    char table_hdr[512], refresh_hdr[512];
+
+    o3b_table_describe(table_hdr, sizeof table_hdr, refresh_hdr, sizeof refresh_hdr);
+    ci_icap_add_xheader(req, table_hdr);
+    ci_icap_add_xheader(req, refresh_hdr);
+    return CI_OK;
+}
+
+/* ---- the decision --------------------------------------------------------------- */
+
+struct host_values {
+    const char *v[MAX_HOST_HEADERS];
+    size_t len[MAX_HOST_HEADERS];
+    size_t n;
+    bool overflow;
+};
+
+/* Collect every Host header (name compared case-insensitively, also with
+   stray whitespace before the colon so such a header cannot hide). */
+static void collect_hosts(const ci_headers_list_t *h, struct host_values *hv)
+{
+    hv->n = 0;
+    hv->overflow = false;
+    for (int i = 1; i < h->used; i++) {
+        const char *line = h->headers[i], *colon = strchr(line, ':');
+        size_t name_len;
+
+        if (colon == NULL)
+            continue;
+        name_len = (size_t)(colon - line);
+        while (name_len > 0 && (line[name_len - 1] == ' ' || line[name_len - 1] == '\t'))
+            name_len--;
+        if (name_len != 4 || strncasecmp(line, "host", 4) != 0)
+            continue;
+        if (hv->n == MAX_HOST_HEADERS) {
+            hv->overflow = true;
+            return;
+        }
+        hv->v[hv->n] = colon + 1;
+        hv->len[hv->n] = strlen(colon + 1);
+        hv->n++;
+    }
+}
+
+static void count(const struct o3b_decision *d)
+{
+    static const enum o3b_counter by_cat[O3B_CAT_COUNT] = {
+        O3B_C_BYPASS_DEFAULT, O3B_C_BYPASS_ALLOW, O3B_C_BYPASS_OPTIMIZE};
+    static const enum o3b_counter by_area[O3B_AREA_COUNT] = {
+        O3B_C_BYPASS_EXCHANGE, O3B_C_BYPASS_SHAREPOINT, O3B_C_BYPASS_SKYPE,
+        O3B_C_BYPASS_COMMON,   O3B_C_BYPASS_MEM,        O3B_C_BYPASS_OTHER_AREA};
+    static const enum o3b_counter by_reason[O3B_R_COUNT] = {
+        [O3B_R_TABLE] = O3B_C_BYPASSED,
+        [O3B_R_ALSO] = O3B_C_ALSO_HITS,
+        [O3B_R_MALFORMED] = O3B_C_REFUSED_MALFORMED,
+        [O3B_R_MISMATCH] = O3B_C_REFUSED_MISMATCH,
+        [O3B_R_NEVER] = O3B_C_NEVER_HITS,
+        [O3B_R_NOT_LISTED] = O3B_C_INSPECT_NOT_LISTED,
+        [O3B_R_PORT] = O3B_C_INSPECT_PORT,
+        [O3B_R_CATEGORY] = O3B_C_INSPECT_CATEGORY,
+        [O3B_R_AREA] = O3B_C_INSPECT_AREA,
+        [O3B_R_OPTIONAL] = O3B_C_INSPECT_OPTIONAL,
+        [O3B_R_TENANT] = O3B_C_INSPECT_TENANT,
+    };
+
+    if (d->verdict == O3B_BYPASS) {
+        o3b_stats_inc(O3B_C_BYPASSED);
+        if (d->reason == O3B_R_ALSO)
+            o3b_stats_inc(O3B_C_ALSO_HITS);
+        if (d->set != NULL && d->reason == O3B_R_TABLE) {
+            o3b_stats_inc(by_cat[d->set->category]);
+            o3b_stats_inc(by_area[d->set->area]);
+        }
+        return;
+    }
+    o3b_stats_inc(O3B_C_INSPECTED);
+    if ((unsigned)d->reason < O3B_R_COUNT && d->reason != O3B_R_TABLE)
+        o3b_stats_inc(by_reason[d->reason]);
+}
+
+/* Attributes for c-icap's access log: %{o365bypass_verdict}Sa etc. */
+static void set_log_attributes(ci_request_t *req, const struct o3b_decision *d)
+{
+    char id[16];
+
+    ci_request_set_str_attribute(req, "o365bypass_verdict",
+                                 d->verdict == O3B_BYPASS ? "bypass" : "inspect");
+    ci_request_set_str_attribute(req, "o365bypass_reason", o3b_reason_name(d->reason));
+    if (d->set != NULL) {
+        snprintf(id, sizeof id, "%u", d->set->id);
+        ci_request_set_str_attribute(req, "o365bypass_set", id);
+        ci_request_set_str_attribute(req, "o365bypass_category",
+                                     o3b_category_name(d->set->category));
+        ci_request_set_str_attribute(req, "o365bypass_area", d->set->area_name);
+    }
+    if (d->entry != NULL)
+        ci_request_set_str_attribute(req, "o365bypass_match", d->entry->text);
+}
+
+static void classify(ci_request_t *req, struct o3b_target *target, struct o3b_decision *d,
+                     char *header, size_t header_size)
+{
+    ci_headers_list_t *h = ci_http_request_headers(req);
+    struct host_values hv;
+    enum o3b_target_status st;
+    const char *line;
+    const o3b_table *table;
+    unsigned ticket;
+
+    line = (h != NULL && h->used > 0) ? h->headers[0] : NULL;
+    if (line == NULL) {
+        st = O3B_TARGET_BAD_REQUEST_LINE;
+    } else {
+        collect_hosts(h, &hv);
+        st = hv.overflow ? O3B_TARGET_DUPLICATE_HOST
+                         : o3b_target_parse(line, strlen(line), hv.v, hv.len, hv.n, target);
+        if (st == O3B_TARGET_OK && target->form == O3B_FORM_CONNECT)
+            o3b_stats_inc(O3B_C_CONNECT);
+    }
+    table = o3b_snapshot_acquire(&o3b_g_snapshot, &ticket);
+    o3b_decide(table, &o3b_g_config.policy, target, st, d);
+    /* the decision points into the table: format while we hold it */
+    memcpy(header, DECISION_HEADER, sizeof DECISION_HEADER);
+    o3b_decision_format(d, header + sizeof DECISION_HEADER - 1,
+                        header_size - (sizeof DECISION_HEADER - 1));
+    count(d);
+    set_log_attributes(req, d);
+    o3b_snapshot_release(&o3b_g_snapshot, ticket);
+}
+
+static int preview_handler(char *preview_data, int preview_data_len, ci_request_t *req)
+{
+    struct o3b_target target;
+    struct o3b_decision d;
+    char header[640];
+
+    (void)preview_data;
+    (void)preview_data_len;
+    /* let c-icap echo the body itself if the client cannot take a 204 */
+    ci_req_unlock_data(req);
+    o3b_stats_inc(ci_req_type(req) == ICAP_RESPMOD ? O3B_C_RESPMOD : O3B_C_REQMOD);
+    classify(req, &target, &d, header, sizeof header);
+    ci_icap_add_xheader(req, header);
+    if (d.verdict == O3B_BYPASS)
+        ci_icap_add_xheader(req, "X-Next-Services: ");
+    O3B_LOG(O3B_LOG_TRACE, "%s -> %s\n", ci_http_request(req) ? ci_http_request(req) : "-",
+            header + sizeof DECISION_HEADER - 1);
+    return CI_MOD_ALLOW204;
+}
+
+/* Never reached with Preview: 0 and a 204 in the preview; kept harmless. */
+static int end_of_data_handler(ci_request_t *req)
+{
+    (void)req;
+    return CI_MOD_DONE;
+}
+
+static int service_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof,
+                      ci_request_t *req)
+{
+    (void)wbuf;
+    (void)rbuf;
+    (void)iseof;
+    (void)req;
+    if (rlen)
+        *rlen = 0;
+    if (wlen)
+        *wlen = CI_EOF;
+    return CI_OK;
+}
+
+/* ---- life cycle ---------------------------------------------------------------- */
+
+static int init_service(ci_service_xdata_t *srv_xdata, struct ci_server_conf *server_conf)
+{
+    (void)server_conf;
+    o3b_g_xdata = srv_xdata;
+    config_failed = 0;
+    o3b_config_release(&o3b_g_config); /* reconfigure: start again from the defaults */
+    o3b_config_init(&o3b_g_config);
+    o3b_snapshot_init(&o3b_g_snapshot);
+    o3b_stats_register();
+    ci_service_set_preview(srv_xdata, 0);
+    ci_service_enable_204(srv_xdata);
+    ci_service_set_transfer_preview(srv_xdata, "*");
+    ci_service_set_istag(srv_xdata, "starting");
+    ci_service_add_option_handler(srv_xdata, "o365bypass", options_handler);
+    O3B_LOG(O3B_LOG_INFO, "version %s loaded\n", O3B_VERSION);
+    return CI_OK;
+}
+
+static int post_init_service(ci_service_xdata_t *srv_xdata, struct ci_server_conf *server_conf)
+{
+    o3b_err err;
+
+    (void)srv_xdata;
+    (void)server_conf;
+    if (config_failed)
+        return CI_ERROR;
+    if (o3b_config_finish(&o3b_g_config, &err) != 0) {
+        O3B_LOG(O3B_LOG_ERROR, "configuration error: %s\n", err.msg);
+        return CI_ERROR;
+    }
+    return o3b_table_post_init() == 0 ? CI_OK : CI_ERROR;
+}
+
+static void close_service(void)
+{
+    o3b_table_close();
+    o3b_snapshot_destroy(&o3b_g_snapshot);
+    o3b_config_release(&o3b_g_config);
+}
+
+CI_DECLARE_MOD_DATA ci_service_module_t service = {
+    O3B_SERVICE_NAME,
+    "Ends the ICAP chain for Microsoft 365 endpoints (Office 365 IP Address and URL web "
+    "service)",
+    ICAP_REQMOD | ICAP_RESPMOD,
+    init_service,
+    post_init_service,
+    close_service,
+    NULL, /* no per-request data: nothing to allocate */
+    NULL,
+    preview_handler,
+    end_of_data_handler,
+    service_io,
+    conf_table,
+    NULL,
+};

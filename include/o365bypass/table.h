@@ -120,13 +120,13 @@ int o3b_table_builder_add_ip(o3b_table_builder *b, const char *cidr, size_t len,
 
 /*
  * Freeze into a table (consumes the builder: *b becomes NULL, also on
- * failure).  `meta` may be NULL.  `content_hash` identifies the content
- * (e.g. a hash of the feed bytes) and feeds the ISTag.  A table with no set
- * at all is refused unless `allow_empty`.
+ * failure).  `meta` may be NULL.  The content hash (for the ISTag and for
+ * "did anything change") is computed over the normalized sets, so the same
+ * endpoints give the same hash whatever file format they came from.  A table
+ * with no set at all is refused unless `allow_empty`.
  */
 o3b_table *o3b_table_builder_finish(o3b_table_builder **b,
-                                    const struct o3b_table_meta *meta,
-                                    uint64_t content_hash, bool allow_empty,
+                                    const struct o3b_table_meta *meta, bool allow_empty,
                                     o3b_err *err);
 
 void o3b_table_builder_free(o3b_table_builder **b);

@@ -1,0 +1,126 @@
+/*
+ * policy.h - the admin's policy and the bypass decision.
+ *
+ * A decision needs three things to agree: a well-formed request (target.h),
+ * Microsoft's table (table.h) and the admin's policy here.  Order of rules,
+ * first that applies wins:
+ *   1. a refused request target              -> inspect (malformed / mismatch)
+ *   2. NeverBypass matches the host or IP    -> inspect
+ *   3. AlsoBypass matches (ports 80 and 443)  -> bypass
+ *   4. the table's winner (index.h precedence; none, or listed but not on
+ *      this port                            -> inspect)
+ *   5. its category not in BypassCategories  -> inspect
+ *   6. its service area not in ServiceAreas  -> inspect
+ *   7. RequiredOnly and the set is optional  -> inspect
+ *   8. tenant pinning: a tenant-addressable wildcard and the host is not one
+ *      of the TenantName tenants             -> inspect
+ *   9. otherwise                            -> bypass
+ * Pure code.  o3b_decide() allocates nothing and takes no lock.
+ */
+#ifndef O365BYPASS_POLICY_H
+#define O365BYPASS_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "o365bypass/errors.h"
+#include "o365bypass/index.h"
+#include "o365bypass/table.h"
+#include "o365bypass/target.h"
+
+#define O3B_AREAS_ALL ((1u << O3B_AREA_COUNT) - 1u)
+#define O3B_MAX_TENANTS 64
+#define O3B_MAX_LIST_ITEMS 4096 /* NeverBypass / AlsoBypass entries each */
+
+/* A NeverBypass or AlsoBypass list: host patterns and CIDRs. */
+struct o3b_hostlist {
+    o3b_index *ix;          /* NULL while empty */
+    o3b_index_builder *b;   /* while collecting */
+    size_t n;
+};
+
+struct o3b_policy {
+    unsigned categories;    /* bit (1 << enum o3b_category) */
+    unsigned areas;         /* bit (1 << enum o3b_area) */
+    bool required_only;
+    struct o3b_hostlist never, also;
+    char *tenants[O3B_MAX_TENANTS]; /* lowercase, malloc'd */
+    size_t n_tenants;
+};
+
+/* Defaults: Optimize + Allow, all areas, RequiredOnly off, empty lists,
+   no tenants. */
+void o3b_policy_init(struct o3b_policy *p);
+
+/* Free what the policy owns and reset it to the defaults. */
+void o3b_policy_release(struct o3b_policy *p);
+
+/*
+ * Add one NeverBypass / AlsoBypass item: a host or host pattern (as in the
+ * table: see o3b_pattern_normalize), an IP address ("52.96.1.1",
+ * "2603:1006::1", "[2603:1006::1]") or a CIDR ("52.96.0.0/14").  NeverBypass
+ * applies to every port, AlsoBypass to ports 80 and 443.  Returns 0 or -1
+ * with the reason.
+ */
+int o3b_policy_add_never(struct o3b_policy *p, const char *item, o3b_err *err);
+int o3b_policy_add_also(struct o3b_policy *p, const char *item, o3b_err *err);
+
+/* Add a tenant name (o3b_tenant_name_valid; stored lowercase; duplicates
+   ignored).  Returns 0 or -1. */
+int o3b_policy_add_tenant(struct o3b_policy *p, const char *name, o3b_err *err);
+
+/* Freeze the lists (call once after the last add).  Returns 0 or -1. */
+int o3b_policy_finish(struct o3b_policy *p, o3b_err *err);
+
+enum o3b_verdict { O3B_INSPECT = 0, O3B_BYPASS = 1 };
+
+enum o3b_reason {
+    O3B_R_TABLE = 0,     /* bypass: the table's winner, allowed by policy */
+    O3B_R_ALSO,          /* bypass: AlsoBypass */
+    O3B_R_MALFORMED,     /* inspect: refused request target */
+    O3B_R_MISMATCH,      /* inspect: Host header and URL disagree */
+    O3B_R_NEVER,         /* inspect: NeverBypass */
+    O3B_R_NOT_LISTED,    /* inspect: not in the table */
+    O3B_R_PORT,          /* inspect: listed, but not for this port */
+    O3B_R_CATEGORY,      /* inspect: category not bypassed */
+    O3B_R_AREA,          /* inspect: service area not bypassed */
+    O3B_R_OPTIONAL,      /* inspect: RequiredOnly and the set is optional */
+    O3B_R_TENANT,        /* inspect: another tenant's host */
+    O3B_R_COUNT
+};
+
+struct o3b_decision {
+    enum o3b_verdict verdict;
+    enum o3b_reason reason;
+    enum o3b_target_status target_status;   /* for MALFORMED / MISMATCH */
+    const struct o3b_set *set;              /* the table's winner (or the set
+                                               listed at the top level), or NULL */
+    const struct o3b_index_entry *entry;    /* matching table or list entry, or NULL */
+    unsigned candidates;                    /* entries at the winning level */
+};
+
+/* Short token: "table", "also-bypass", "malformed", "not-listed", "port"... */
+const char *o3b_reason_name(enum o3b_reason r);
+
+/* One sentence for people. */
+const char *o3b_reason_text(enum o3b_reason r);
+
+/*
+ * Decide for a parsed target (`st` is what o3b_target_parse returned; when
+ * it is not OK, `target` is not read).  `table` may be NULL (no table:
+ * nothing bypassed except AlsoBypass).  Pointers in `d` live as long as the
+ * table and the policy.
+ */
+void o3b_decide(const o3b_table *table, const struct o3b_policy *p,
+                const struct o3b_target *target, enum o3b_target_status st,
+                struct o3b_decision *d);
+
+/*
+ * The informational header value: "bypass; set=1; category=Optimize;
+ * area=Exchange; match=outlook.office.com" or "inspect; reason=not-listed"
+ * (plus set/category/match when a set was involved).  Returns the length
+ * written (truncated to size-1, always NUL-terminated).
+ */
+size_t o3b_decision_format(const struct o3b_decision *d, char *buf, size_t size);
+
+#endif
