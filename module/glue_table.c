@@ -403,9 +403,10 @@ void o3b_table_describe(char *table_hdr, size_t a, char *refresh_hdr, size_t b)
         o3b_table_get_counts(t, &c);
         snprintf(table_hdr, a,
                  "X-O365bypass-Table: version=%s; tag=%s; instance=%s; sets=%zu; entries=%zu; "
-                 "fetched=%lld",
+                 "fetched=%lld; pid=%ld",
                  m->version[0] ? m->version : "seed", o3b_table_tag(t, tag, sizeof tag),
-                 m->instance[0] ? m->instance : "-", c.sets, c.entries, m->fetched);
+                 m->instance[0] ? m->instance : "-", c.sets, c.entries, m->fetched,
+                 (long)getpid());
     } else {
         snprintf(table_hdr, a, "X-O365bypass-Table: none");
     }
