@@ -3,16 +3,18 @@
  * updated.
  *
  * The master (post-init) loads the start-up table (cache, else seed, else
- * empty), so every child forked later inherits it, and schedules one
- * self-rescheduling command.  Scheduled items are copied into children at
- * fork, so the same command ticks in every process; it looks at the pid to
- * know its role:
- *   master  runs the refresher when due (network, validation, shrink guard,
- *           atomic write to CacheDir) and bumps the table generation in the
- *           shared page;
- *   child   notices a new generation within a second and loads the file,
- *           publishing it to its request threads through the snapshot (no
- *           request waits, the old table is freed when unused).
+ * empty), so every child forked later inherits it, and schedules two
+ * self-rescheduling commands.  c-icap 0.5.10 runs a scheduled command only
+ * in the processes that execute its type: CI_CMD_MONITOR_ONDEMAND in the
+ * master, CI_CMD_ONDEMAND in the children (scheduled items are copied into
+ * children at fork; an item of the other type just stays queued):
+ *   master tick  runs the refresher when due (network, validation, shrink
+ *                guard, atomic write to CacheDir) and bumps the table
+ *                generation in the shared page;
+ *   child tick   notices a new generation within a second and loads the
+ *                file, publishing it to its request threads through the
+ *                snapshot (no request waits, the old table is freed when
+ *                unused).
  * Control commands (o365bypass_refresh / _reload / _accept) run in the
  * master first, then in each child's main thread.  Reconfigure wipes
  * commands and schedules; post-init runs again and re-creates them.
@@ -31,7 +33,8 @@
 #include "o365bypass/loader.h"
 #include "o365bypass/tablediff.h"
 
-#define TICK_NAME "o365bypass_tick"
+#define TICK_NAME "o365bypass_tick"               /* children */
+#define MASTER_TICK_NAME "o365bypass_master_tick" /* master */
 #define CMD_REFRESH "o365bypass_refresh"
 #define CMD_RELOAD "o365bypass_reload"
 #define CMD_ACCEPT "o365bypass_accept"
@@ -276,18 +279,26 @@ static bool is_master(void)
     return getpid() == master_pid;
 }
 
-static void tick(const char *name, int type, void *data)
+/* CI_CMD_MONITOR_ONDEMAND: only the master runs it. */
+static void master_tick(const char *name, int type, void *data)
 {
     (void)name;
     (void)type;
     (void)data;
-    if (is_master()) {
+    if (is_master())
         master_refresh(false);
-        ci_command_schedule(TICK_NAME, NULL, MASTER_TICK_S);
-    } else {
+    ci_command_schedule(MASTER_TICK_NAME, NULL, MASTER_TICK_S);
+}
+
+/* CI_CMD_ONDEMAND: only children run it. */
+static void child_tick(const char *name, int type, void *data)
+{
+    (void)name;
+    (void)type;
+    (void)data;
+    if (!is_master())
         child_follow_master();
-        ci_command_schedule(TICK_NAME, NULL, CHILD_TICK_S);
-    }
+    ci_command_schedule(TICK_NAME, NULL, CHILD_TICK_S);
 }
 
 static void child_start(const char *name, int type, void *data)
@@ -380,8 +391,10 @@ int o3b_table_post_init(void)
     ci_command_register_ctl_cmd(CMD_RELOAD, CI_CMD_MONITOR_PROC | CI_CMD_CHILDS_PROC, cmd_reload);
     ci_command_register_ctl_cmd(CMD_ACCEPT, CI_CMD_MONITOR_PROC | CI_CMD_CHILDS_PROC, cmd_accept);
     ci_command_register_action("o365bypass_child_start", CI_CMD_CHILD_START, NULL, child_start);
-    ci_command_register_action(TICK_NAME, CI_CMD_ONDEMAND, NULL, tick);
+    ci_command_register_action(TICK_NAME, CI_CMD_ONDEMAND, NULL, child_tick);
+    ci_command_register_action(MASTER_TICK_NAME, CI_CMD_MONITOR_ONDEMAND, NULL, master_tick);
     ci_command_schedule(TICK_NAME, NULL, CHILD_TICK_S);
+    ci_command_schedule(MASTER_TICK_NAME, NULL, MASTER_TICK_S);
     return 0;
 }
 

@@ -58,6 +58,11 @@ struct o3b_refresher *o3b_refresher_new(const struct o3b_config *cfg, time_t now
     }
     r->cfg = cfg;
     r->next_due = now + (first_delay > 0 ? first_delay : 0);
+    if (has_cache(cfg)) {
+        o3b_err ignored; /* a failure shows later, when a table is saved */
+        /* create CacheDir now, so a fresh GUID is stored at the first start */
+        (void)o3b_cache_dir_prepare(cfg->cache_dir, &ignored);
+    }
     if (cfg->client_request_id != NULL) {
         snprintf(r->client_id, sizeof r->client_id, "%s", cfg->client_request_id);
     } else if (o3b_client_request_id(has_cache(cfg) ? cfg->cache_dir : NULL, r->client_id,
@@ -191,6 +196,11 @@ static int fetch_latest(struct o3b_refresher *r, char latest[32], o3b_err *err)
 out:
     o3b_fetch_result_free(&res);
     return rc;
+}
+
+int o3b_refresher_latest(struct o3b_refresher *r, char latest[32], o3b_err *err)
+{
+    return fetch_latest(r, latest, err);
 }
 
 static bool newer(const char *latest, const o3b_table *current, const char *want_source)

@@ -23,8 +23,8 @@ Tests drive it through a control API (GET or POST):
   /_control                          just report the state
   /_requests[?clear=1]               the request log as JSON (then clear it)
 
-Faults: 500, 404, 429 (Retry-After: VALUE verbatim, default 3600, or an
-HTTP-date SECONDS from now with retry_after_in), refuse (close without a
+Faults: 500, 404, 429 (Retry-After: VALUE verbatim, default 3600, "none" for
+no Retry-After header, or an HTTP-date SECONDS from now with retry_after_in), refuse (close without a
 response), hang (read the request, never answer; bounded by HANG_CAP_S),
 drip (headers, then one body byte per second), truncated (full Content-Length,
 half the bytes, close), invalid-json, wrong-shape ({"error":"x"}),
@@ -333,8 +333,9 @@ class Handler(BaseHTTPRequestHandler):
         if fault in simple:
             self.send_body(*simple[fault])
         elif fault == "429":
+            retry_after = self.server.state.snapshot()["retry_after"]
             self.send_body(429, b'{"error":"too many requests"}',
-                           extra=(("Retry-After", self.server.state.snapshot()["retry_after"]),))
+                           extra=() if retry_after == "none" else (("Retry-After", retry_after),))
         elif fault == "garbage-version":
             self.send_body(200, b"<html><body>Service Unavailable</body></html>",
                            content_type="text/html")
