@@ -483,7 +483,8 @@ void o3b_config_release(struct o3b_config *c)
     free(c->fetch_proxy);
     free(c->service_areas_param);
     o3b_policy_release(&c->policy);
-    o3b_config_init(c);
+    memset(c, 0, sizeof *c); /* nothing left to free: o3b_config_init() to reuse */
+    o3b_policy_init(&c->policy);
 }
 
 int o3b_config_set(struct o3b_config *c, const char *name, const char *const *argv,
@@ -626,6 +627,13 @@ static int read_file_depth(struct o3b_config *c, const char *path, o3b_config_re
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = '\0';
         bad += handle_line(c, path, lineno, line, report, ud, depth);
+    }
+    if (ferror(f)) { /* e.g. a directory: fopen() succeeds, reading fails */
+        char msg[256];
+        snprintf(msg, sizeof msg, "cannot read: %s", strerror(errno));
+        report_err(report, ud, path, lineno, msg);
+        fclose(f);
+        return lineno == 0 ? -1 : bad + 1;
     }
     fclose(f);
     return bad;

@@ -85,6 +85,27 @@ static int get_id(const cJSON *obj, long long *out, o3b_err *err)
     return 0;
 }
 
+/*
+ * cJSON decodes "\u0000" into a NUL inside the C string it returns, so a
+ * value such as "Exchange\u0000..." would be validated and stored cut short.
+ * No feed has one: find the escape (an odd run of backslashes before
+ * "u0000") so the input can be refused.  Returns where it starts, or NULL.
+ */
+static const char *escaped_nul(const char *buf, size_t len)
+{
+    for (size_t i = 0; i + 5 < len; i++) {
+        if (buf[i] != '\\')
+            continue;
+        if (buf[i + 1] == '\\') {
+            i++; /* an escaped backslash: the next character is plain */
+            continue;
+        }
+        if (buf[i + 1] == 'u' && memcmp(buf + i + 2, "0000", 4) == 0)
+            return buf + i;
+    }
+    return NULL;
+}
+
 typedef int (*add_item_fn)(o3b_table_builder *, const char *, size_t, o3b_err *);
 
 /* "urls" / "ips": absent or null = none; otherwise an array of strings. */
@@ -184,7 +205,9 @@ static const cJSON *unwrap(const cJSON *root, struct o3b_table_meta *meta, o3b_e
         return NULL;
     if (s)
         copy_field(meta->source, sizeof meta->source, s);
-    if (cJSON_IsNumber(fetched))
+    /* out of long long's range the cast is undefined: leave "unknown" (0) */
+    if (cJSON_IsNumber(fetched) && fetched->valuedouble > -9.2e18 &&
+        fetched->valuedouble < 9.2e18)
         meta->fetched = (long long)fetched->valuedouble;
     return eps;
 }
@@ -248,6 +271,17 @@ o3b_table *o3b_load_json(const char *buf, size_t len, const struct o3b_load_opts
             where(buf, len, p, &line, &col);
             o3b_err_set(err, "line %u, column %u: data after the end of the JSON value", line,
                         col);
+            cJSON_Delete(root);
+            return NULL;
+        }
+    }
+    {
+        const char *nul = escaped_nul(buf, end ? (size_t)(end - buf) : len);
+        if (nul != NULL) {
+            unsigned line, col;
+            where(buf, len, nul, &line, &col);
+            o3b_err_set(err, "line %u, column %u: \\u0000 (NUL) inside a string is refused",
+                        line, col);
             cJSON_Delete(root);
             return NULL;
         }

@@ -114,10 +114,6 @@ int o3b_policy_add_tenant(struct o3b_policy *p, const char *name, o3b_err *err)
                          "<tenant>.sharepoint.com)", name);
         return -1;
     }
-    if (p->n_tenants >= O3B_MAX_TENANTS) {
-        o3b_err_set(err, "more than %d tenant names", O3B_MAX_TENANTS);
-        return -1;
-    }
     copy = strdup(name);
     if (copy == NULL) {
         o3b_err_set(err, "out of memory");
@@ -129,8 +125,13 @@ int o3b_policy_add_tenant(struct o3b_policy *p, const char *name, o3b_err *err)
     for (size_t i = 0; i < p->n_tenants; i++)
         if (strcmp(p->tenants[i], copy) == 0) {
             free(copy);
-            return 0;
+            return 0; /* a duplicate, even when the list is full */
         }
+    if (p->n_tenants >= O3B_MAX_TENANTS) {
+        o3b_err_set(err, "more than %d tenant names", O3B_MAX_TENANTS);
+        free(copy);
+        return -1;
+    }
     p->tenants[p->n_tenants++] = copy;
     return 0;
 }

@@ -241,8 +241,11 @@ static int init_service(ci_service_xdata_t *srv_xdata, struct ci_server_conf *se
     (void)server_conf;
     o3b_g_xdata = srv_xdata;
     config_failed = 0;
-    o3b_config_release(&o3b_g_config); /* reconfigure: start again from the defaults */
+    /* first load or reconfigure: free what a previous run left (all NULL the
+       first time), then start again from the defaults and no table */
+    o3b_config_release(&o3b_g_config);
     o3b_config_init(&o3b_g_config);
+    o3b_snapshot_destroy(&o3b_g_snapshot);
     o3b_snapshot_init(&o3b_g_snapshot);
     o3b_stats_register();
     ci_service_set_preview(srv_xdata, 0);

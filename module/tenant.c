@@ -29,21 +29,33 @@ static bool in_list(const char *s, const char *const *list, size_t n)
     return false;
 }
 
+/* For a single-'*' pattern: where the label holding the '*' starts, and
+   where the namespace after that label starts (NULL when there is none). */
+static const char *star_label(const struct o3b_index_entry *e, size_t *label_start)
+{
+    const char *star = e->text + e->star_prefix;
+    const char *dot = memchr(star, '.', e->text_len - e->star_prefix);
+    size_t start = e->star_prefix;
+
+    while (start > 0 && e->text[start - 1] != '.')
+        start--;
+    *label_start = start;
+    return dot ? dot + 1 : NULL;
+}
+
 enum o3b_tenant_ns o3b_tenant_namespace(const struct o3b_index_entry *e)
 {
-    const char *after;
+    const char *ns;
+    size_t label_start;
 
     if (e->stars != 1 || e->kind == O3B_ENTRY_EXACT || e->kind >= O3B_ENTRY_CIDR4)
         return O3B_TENANT_NONE;
-    /* the '*' must be a whole label: "*.ns" or "prefix.*.ns" */
-    if (e->star_prefix > 0 && e->text[e->star_prefix - 1] != '.')
+    ns = star_label(e, &label_start);
+    if (ns == NULL)
         return O3B_TENANT_NONE;
-    if (e->text[e->star_prefix + 1] != '.')
-        return O3B_TENANT_NONE;
-    after = e->text + e->star_prefix + 2;
-    if (in_list(after, sharepoint_ns, sizeof sharepoint_ns / sizeof sharepoint_ns[0]))
+    if (in_list(ns, sharepoint_ns, sizeof sharepoint_ns / sizeof sharepoint_ns[0]))
         return O3B_TENANT_SHAREPOINT;
-    if (in_list(after, routing_ns, sizeof routing_ns / sizeof routing_ns[0]))
+    if (in_list(ns, routing_ns, sizeof routing_ns / sizeof routing_ns[0]))
         return O3B_TENANT_ROUTING;
     return O3B_TENANT_NONE;
 }
@@ -68,15 +80,20 @@ bool o3b_tenant_allows(const struct o3b_index_entry *e, const char *host, size_t
                        const char *const *tenants, size_t n_tenants)
 {
     enum o3b_tenant_ns ns = o3b_tenant_namespace(e);
-    const char *part;
-    size_t part_len;
+    const char *part, *nsp;
+    size_t part_len, label_start, ns_len;
 
     if (ns == O3B_TENANT_NONE)
         return true;
-    if (len <= (size_t)e->star_prefix + e->star_suffix)
+    nsp = star_label(e, &label_start);
+    ns_len = e->text_len - (size_t)(nsp - e->text) + 1; /* ".namespace" */
+    /* the host matched the pattern: it starts with the literal prefix before
+       the '*' label and ends with ".namespace"; what is between stands for
+       the '*' label */
+    if (len <= label_start + ns_len)
         return false;
-    part = host + e->star_prefix;
-    part_len = len - e->star_prefix - e->star_suffix;
+    part = host + label_start;
+    part_len = len - label_start - ns_len;
     for (size_t t = 0; t < n_tenants; t++) {
         if (ns == O3B_TENANT_SHAREPOINT &&
             matches_form(part, part_len, tenants[t], sharepoint_forms,

@@ -62,7 +62,8 @@ const struct o3b_directive *o3b_directive_find(const char *name);
 /* Defaults for everything. */
 void o3b_config_init(struct o3b_config *c);
 
-/* Free everything and return to the defaults. */
+/* Free everything the config holds; it is left empty (NULL strings), so
+   call o3b_config_init() before using it again. */
 void o3b_config_release(struct o3b_config *c);
 
 /*

@@ -4,18 +4,21 @@
  * Microsoft's list exempts "*.sharepoint.com" (Optimize) for every tenant in
  * the world, so without pinning an insider can upload to a personal or
  * foreign tenant's SharePoint/OneDrive unseen by DLP.  An entry is
- * tenant-addressable when it has exactly one '*', that '*' is a whole label,
- * and the literal suffix after it is a tenant namespace Microsoft documents:
+ * tenant-addressable when it has exactly one '*' and what follows the label
+ * holding the '*' is a tenant namespace Microsoft documents.  The part of
+ * the host that stands for that label (for "*.ns" and "prefix.*.ns" the
+ * '*' itself; for historical shapes such as "*-my.sharepoint.com" the whole
+ * first label) must then be one of the tenant forms:
  *
  *   SharePoint / OneDrive  sharepoint.com, sharepoint.us, sharepoint-mil.us,
  *                          sharepoint.de, sharepoint.cn
- *       the '*' must be exactly one label: T, T-my, T-files or T-myfiles
+ *       exactly one label: T, T-my, T-files or T-myfiles
  *       (<tenant>.sharepoint.com, <tenant>-my.sharepoint.com, ...)
  *   Tenant routing domains onmicrosoft.com, mail.onmicrosoft.com,
  *                          onmicrosoft.us, mail.onmicrosoft.us, onmicrosoft.de,
  *                          onmschina.cn, partner.onmschina.cn
- *       the '*' must be exactly T, or T.mail / T.partner for the parent
- *       domain (contoso.mail.onmicrosoft.com, contoso.partner.onmschina.cn)
+ *       exactly T, or T.mail / T.partner for the parent domain
+ *       (contoso.mail.onmicrosoft.com, contoso.partner.onmschina.cn)
  *
  * where T is one of the configured tenant names (o365bypass.TenantName).
  * Pure code, no allocation.

@@ -1,0 +1,1284 @@
+/*
+ * test_matcher.c - the index and o3b_decide() on real and synthetic tables.
+ *
+ * Every spec is a row: what an admin would type (parsed with
+ * o3b_target_parse_text, so "http://..." means port 80 and a bare host 443)
+ * and the decision that must come out: verdict, reason, the endpoint set
+ * and the entry that decided.  The rows were checked by hand against the
+ * JSON in tests/data (set numbers, ports, categories).  Nested prefixes and
+ * patterns of different categories do not occur in the real data in the
+ * shapes worth testing, so small tables are built with the builder API for
+ * them.  The last test replays tests/data/hostile-targets.tsv (format at the
+ * top of that file; decoder copied from test_target.c) through the parser
+ * and o3b_decide() and compares the verdict column.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "o365bypass/config.h"
+#include "o365bypass/index.h"
+#include "o365bypass/loader.h"
+#include "o365bypass/policy.h"
+#include "o365bypass/table.h"
+#include "o365bypass/target.h"
+#include "o365bypass/tenant.h"
+#include "unit.h"
+
+/* ---- fixtures ----------------------------------------------------------------- */
+
+enum real_table { WW, WW_LATER, CHINA, GCCH, N_REAL };
+
+static const char *const real_paths[N_REAL] = {
+    O3B_TEST_DATA "/worldwide-2025-11-14.json",
+    O3B_TEST_DATA "/worldwide-noipv6-post-2025-11-14.json",
+    O3B_TEST_DATA "/china-2025-11-14.json",
+    O3B_TEST_DATA "/usgovgcchigh-2025-11-14.json",
+};
+
+static o3b_table *real_tables[N_REAL];
+static struct o3b_policy default_policy;
+static bool default_policy_ready;
+
+static void free_fixtures(void)
+{
+    for (int i = 0; i < N_REAL; i++)
+        o3b_table_free(&real_tables[i]);
+    o3b_policy_release(&default_policy);
+}
+
+/* A real table, loaded once per program (freed at exit). */
+static const o3b_table *real(enum real_table which)
+{
+    static bool registered;
+
+    if (!registered) {
+        atexit(free_fixtures);
+        registered = true;
+    }
+    if (real_tables[which] == NULL) {
+        o3b_err err = {{0}};
+        real_tables[which] = o3b_load_file(real_paths[which], NULL, &err);
+        if (real_tables[which] == NULL)
+            fprintf(stderr, "\n  %s\n", err.msg);
+    }
+    return real_tables[which];
+}
+
+/* Optimize + Allow, all areas, no lists, no tenants. */
+static const struct o3b_policy *dflt(void)
+{
+    if (!default_policy_ready) {
+        (void)real(WW); /* registers the cleanup */
+        o3b_policy_init(&default_policy);
+        o3b_policy_finish(&default_policy, NULL);
+        default_policy_ready = true;
+    }
+    return &default_policy;
+}
+
+/* Apply one directive to a config; the test fails if it is refused. */
+static void set1(struct o3b_config *c, const char *name, const char *const *argv)
+{
+    o3b_err err = {{0}};
+
+    if (o3b_config_set(c, name, argv, &err) != 0) {
+        fprintf(stderr, "\n  %s refused: %s\n", name, err.msg);
+        CU_FAIL("directive refused");
+    }
+}
+
+#define ARGV(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static void finish(struct o3b_config *c)
+{
+    o3b_err err = {{0}};
+
+    CU_ASSERT_EQUAL(o3b_config_finish(c, &err), 0);
+}
+
+/* ---- decision specs ----------------------------------------------------------- */
+
+struct want {
+    const char *target;      /* as for o3b_target_parse_text */
+    enum o3b_verdict verdict;
+    enum o3b_reason reason;
+    unsigned set;            /* endpoint set id in the decision, 0 = none */
+    const char *match;       /* entry text, NULL = no entry */
+};
+
+#define BYP(target, set, match) {target, O3B_BYPASS, O3B_R_TABLE, set, match}
+#define INS(target, reason, set, match) {target, O3B_INSPECT, O3B_R_##reason, set, match}
+#define NOT_LISTED(target) {target, O3B_INSPECT, O3B_R_NOT_LISTED, 0, NULL}
+
+static bool decision_is(const struct want *w, const struct o3b_decision *d)
+{
+    unsigned set = d->set ? d->set->id : 0;
+    const char *match = d->entry ? d->entry->text : NULL;
+
+    if (d->verdict != w->verdict || d->reason != w->reason || set != w->set)
+        return false;
+    if ((match == NULL) != (w->match == NULL))
+        return false;
+    return match == NULL || strcmp(match, w->match) == 0;
+}
+
+static bool run_want(const o3b_table *t, const struct o3b_policy *p, const struct want *w)
+{
+    struct o3b_target target;
+    enum o3b_target_status st = o3b_target_parse_text(w->target, &target);
+    struct o3b_decision d;
+    char got[512];
+
+    if (st != O3B_TARGET_OK) {
+        fprintf(stderr, "\n  '%s' does not parse: %s\n", w->target, o3b_target_status_name(st));
+        return false;
+    }
+    o3b_decide(t, p, &target, st, &d);
+    if (decision_is(w, &d))
+        return true;
+    o3b_decision_format(&d, got, sizeof got);
+    fprintf(stderr, "\n  '%s': expected %s reason=%s set=%u match=%s\n     got '%s'\n", w->target,
+            w->verdict == O3B_BYPASS ? "bypass" : "inspect", o3b_reason_name(w->reason), w->set,
+            w->match ? w->match : "-", got);
+    return false;
+}
+
+static void run_wants(const o3b_table *t, const struct o3b_policy *p, const struct want *rows,
+                      size_t n)
+{
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    for (size_t i = 0; i < n; i++)
+        CU_ASSERT_TRUE(run_want(t, p, &rows[i]));
+}
+
+#define RUN(t, p, rows) run_wants(t, p, rows, sizeof rows / sizeof rows[0])
+
+/* ---- URL shapes on the real Worldwide table ----------------------------------- */
+
+static void test_exact_hosts_match_themselves_only(void)
+{
+    static const struct want rows[] = {
+        BYP("outlook.office.com", 1, "outlook.office.com"),
+        BYP("outlook.cloud.microsoft", 1, "outlook.cloud.microsoft"),
+        BYP("teams.microsoft.com", 12, "teams.microsoft.com"),
+        BYP("graph.microsoft.com", 56, "graph.microsoft.com"),
+        BYP("Outlook.Office.COM.", 1, "outlook.office.com"),
+        INS("storage.live.com", CATEGORY, 32, "storage.live.com"),
+        NOT_LISTED("live.com"),
+        NOT_LISTED("office.live.com.example"),
+        /* an exact name covers no subdomain: this one falls to *.office.com */
+        INS("a.outlook.office.com", CATEGORY, 147, "*.office.com"),
+    };
+    RUN(real(WW), dflt(), rows);
+}
+
+static void test_star_dot_suffix_matches_any_depth_but_never_the_apex(void)
+{
+    static const struct want rows[] = {
+        BYP("contoso.sharepoint.com", 31, "*.sharepoint.com"),
+        BYP("contoso-my.sharepoint.com", 31, "*.sharepoint.com"),
+        BYP("a.b.c.d.sharepoint.com", 31, "*.sharepoint.com"),
+        NOT_LISTED("sharepoint.com"),
+        BYP("a.lync.com", 12, "*.lync.com"),
+        NOT_LISTED("lync.com"),
+        INS("a.cloud.microsoft", CATEGORY, 184, "*.cloud.microsoft"),
+        NOT_LISTED("cloud.microsoft"),
+        INS("x.y.mediaservices.windows.net", NOT_LISTED, 0, NULL),
+        INS("a.streaming.mediaservices.windows.net", CATEGORY, 16,
+            "*.streaming.mediaservices.windows.net"),
+    };
+    RUN(real(WW), dflt(), rows);
+}
+
+static void test_middle_label_star_matches_one_or_more_labels(void)
+{
+    static const struct want rows[] = {
+        INS("autodiscover.contoso.onmicrosoft.com", CATEGORY, 8, "autodiscover.*.onmicrosoft.com"),
+        INS("autodiscover.a.b.c.onmicrosoft.com", CATEGORY, 8, "autodiscover.*.onmicrosoft.com"),
+        /* '*' must match at least ".x": the bare form is only under *.onmicrosoft.com */
+        INS("autodiscover.onmicrosoft.com", CATEGORY, 78, "*.onmicrosoft.com"),
+        INS("x.autodiscover.contoso.onmicrosoft.com", CATEGORY, 78, "*.onmicrosoft.com"),
+        INS("xautodiscover.contoso.onmicrosoft.com", CATEGORY, 78, "*.onmicrosoft.com"),
+        NOT_LISTED("autodiscover.contoso.onmicrosoft.com.evil.example"),
+        NOT_LISTED("onmicrosoft.com"),
+    };
+    RUN(real(WW), dflt(), rows);
+}
+
+static void test_star_inside_the_first_label_matches_with_and_without_prefix(void)
+{
+    static const struct want rows[] = {
+        INS("cdn.onenote.net", CATEGORY, 51, "*cdn.onenote.net"),
+        INS("appcdn.onenote.net", CATEGORY, 51, "*cdn.onenote.net"),
+        INS("a.b.cdn.onenote.net", CATEGORY, 51, "*cdn.onenote.net"),
+        INS("x-cdn.onenote.net", CATEGORY, 51, "*cdn.onenote.net"),
+        NOT_LISTED("onenote.net"),
+        NOT_LISTED("cdnx.onenote.net"),
+        NOT_LISTED("cd.onenote.net"),
+        NOT_LISTED("xcdn.onenote.net.evil.example"),
+        INS("cdn.onenote.com", CATEGORY, 49, "*.onenote.com"),
+    };
+    RUN(real(WW), dflt(), rows);
+}
+
+/* ---- precedence ------------------------------------------------------------------- */
+
+static void test_the_most_specific_level_decides(void)
+{
+    static const struct want rows[] = {
+        /* exact Optimize vs *.office.com Default (set 147) */
+        BYP("outlook.office.com", 1, "outlook.office.com"),
+        INS("www.office.com", CATEGORY, 147, "*.office.com"),
+        /* *.protection.outlook.com Allow vs *.outlook.com Default */
+        BYP("eur.protection.outlook.com", 9, "*.protection.outlook.com"),
+        INS("eur.outlook.com", CATEGORY, 8, "*.outlook.com"),
+        /* teams.microsoft.com Allow vs *.microsoft.com Default */
+        BYP("teams.microsoft.com", 12, "teams.microsoft.com"),
+        BYP("x.teams.microsoft.com", 12, "*.teams.microsoft.com"),
+        /* more literal characters win */
+        BYP("x.online.office.com", 46, "*.online.office.com"),
+        INS("x.office365.com", CATEGORY, 71, "*.office365.com"),
+        BYP("x.mail.protection.outlook.com:25", 10, "*.mail.protection.outlook.com"),
+        /* an exact name beats any wildcard */
+        BYP("login.microsoftonline.com", 56, "login.microsoftonline.com"),
+        INS("x.microsoftonline.com", CATEGORY, 59, "*.microsoftonline.com"),
+        BYP("protection.office.com", 64, "protection.office.com"),
+        BYP("x.protection.office.com", 64, "*.protection.office.com"),
+        INS("www.microsoft.com", CATEGORY, 125, "www.microsoft.com"),
+    };
+    RUN(real(WW), dflt(), rows);
+}
+
+static void test_the_same_name_in_two_sets_is_split_by_port(void)
+{
+    static const struct want rows[] = {
+        BYP("outlook.office365.com:443", 1, "outlook.office365.com"),
+        BYP("outlook.office365.com:80", 1, "outlook.office365.com"),
+        BYP("outlook.office365.com:993", 2, "outlook.office365.com"),
+        BYP("outlook.office365.com:587", 2, "outlook.office365.com"),
+        INS("outlook.office365.com:25", PORT, 1, "outlook.office365.com"),
+        INS("outlook.office365.com:8443", PORT, 1, "outlook.office365.com"),
+        /* *.microsoft.com is in 50 (443) and 78 (80,443), both Default: first wins */
+        INS("foo.microsoft.com:443", CATEGORY, 50, "*.microsoft.com"),
+        INS("foo.microsoft.com:80", CATEGORY, 78, "*.microsoft.com"),
+    };
+    struct o3b_target t;
+    struct o3b_decision d;
+
+    RUN(real(WW), dflt(), rows);
+    CU_ASSERT_EQUAL(o3b_target_parse_text("outlook.office365.com", &t), O3B_TARGET_OK);
+    o3b_decide(real(WW), dflt(), &t, O3B_TARGET_OK, &d);
+    CU_ASSERT_EQUAL(d.candidates, 2);
+    CU_ASSERT_EQUAL(o3b_target_parse_text("contoso.sharepoint.com", &t), O3B_TARGET_OK);
+    o3b_decide(real(WW), dflt(), &t, O3B_TARGET_OK, &d);
+    CU_ASSERT_EQUAL(d.candidates, 1);
+}
+
+static void test_ports_come_from_the_scheme_and_never_fall_back_to_a_wider_match(void)
+{
+    static const struct want rows[] = {
+        BYP("http://outlook.office.com/", 1, "outlook.office.com"),
+        BYP("https://outlook.office.com/owa/", 1, "outlook.office.com"),
+        BYP("outlook.office.com", 1, "outlook.office.com"),
+        INS("outlook.office.com:8080", PORT, 1, "outlook.office.com"),
+        INS("http://outlook.office.com:8080/", PORT, 1, "outlook.office.com"),
+        /* set 10 (port 25 only) is the most specific level: *.protection.outlook.com
+           (set 9, 443) must not take over on 443 */
+        INS("x.mail.protection.outlook.com:443", PORT, 10, "*.mail.protection.outlook.com"),
+        INS("https://x.mail.protection.outlook.com/", PORT, 10, "*.mail.protection.outlook.com"),
+        BYP("x.mail.protection.outlook.com:25", 10, "*.mail.protection.outlook.com"),
+        BYP("x.mx.microsoft:25", 10, "*.mx.microsoft"),
+        INS("x.mx.microsoft:443", PORT, 10, "*.mx.microsoft"),
+        /* set 64 is 443 only; *.microsoft.com (78) on port 80 must not take over */
+        BYP("https://compliance.microsoft.com/", 64, "compliance.microsoft.com"),
+        INS("http://compliance.microsoft.com/", PORT, 64, "compliance.microsoft.com"),
+    };
+    RUN(real(WW), dflt(), rows);
+}
+
+/* ---- addresses ------------------------------------------------------------------- */
+
+static void test_addresses_match_the_published_prefixes(void)
+{
+    static const struct want rows[] = {
+        BYP("52.96.1.1", 1, "52.96.0.0/14"),
+        BYP("http://52.96.1.1/", 1, "52.96.0.0/14"),
+        BYP("52.96.1.1:993", 2, "52.96.0.0/14"),
+        INS("52.96.1.1:25", PORT, 1, "52.96.0.0/14"),
+        BYP("[2603:1006::1]:443", 1, "2603:1006::/40"),
+        BYP("2603:1006::1", 1, "2603:1006::/40"),
+        BYP("[2603:1006:ff:ffff:ffff:ffff:ffff:ffff]:443", 1, "2603:1006::/40"),
+        NOT_LISTED("[2603:1006:100::1]:443"),
+        BYP("40.92.0.1:443", 9, "40.92.0.0/15"),
+        BYP("40.92.0.1:25", 10, "40.92.0.0/15"),
+        BYP("52.238.78.88:443", 9, "52.238.78.88/32"),
+        INS("52.238.78.88:25", PORT, 9, "52.238.78.88/32"),
+        NOT_LISTED("52.238.78.89:443"),
+        /* 13.107.6.152/31 holds .152 and .153 only */
+        BYP("13.107.6.153:443", 1, "13.107.6.152/31"),
+        NOT_LISTED("13.107.6.154:443"),
+        BYP("13.107.6.171:443", 46, "13.107.6.171/32"),
+        BYP("52.104.0.1:443", 31, "52.104.0.0/14"),
+        /* set 11 (Teams media) has no TCP port; set 12 has the same prefix on 80/443 */
+        BYP("52.112.0.1:443", 12, "52.112.0.0/14"),
+        INS("52.112.0.1:3478", PORT, 11, "52.112.0.0/14"),
+        NOT_LISTED("8.8.8.8:443"),
+        NOT_LISTED("[2001:db8::1]:443"),
+        NOT_LISTED("10.0.0.1"),
+    };
+    RUN(real(WW), dflt(), rows);
+}
+
+/* ---- synthetic tables: nesting and ties ------------------------------------------ */
+
+struct synth_set {
+    unsigned id;
+    const char *category;
+    const char *ports;
+    const char *items[4]; /* hosts, patterns or CIDRs (with '/') */
+};
+
+static o3b_table *build(const struct synth_set *sets, size_t n)
+{
+    o3b_table_builder *b = o3b_table_builder_new();
+    o3b_err err = {{0}};
+
+    if (b == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct o3b_set_spec spec = {.id = sets[i].id, .service_area = "Common",
+                                    .category = sets[i].category, .tcp_ports = sets[i].ports,
+                                    .required = true};
+        if (o3b_table_builder_add_set(b, &spec, &err) != 0)
+            goto fail;
+        for (size_t k = 0; k < 4 && sets[i].items[k]; k++) {
+            const char *it = sets[i].items[k];
+            int rc = strchr(it, '/') ? o3b_table_builder_add_ip(b, it, strlen(it), &err)
+                                     : o3b_table_builder_add_url(b, it, strlen(it), &err);
+            if (rc != 0)
+                goto fail;
+        }
+    }
+    return o3b_table_builder_finish(&b, NULL, false, &err);
+fail:
+    fprintf(stderr, "\n  build: %s\n", err.msg);
+    o3b_table_builder_free(&b);
+    return NULL;
+}
+
+#define BUILD(sets) build(sets, sizeof sets / sizeof sets[0])
+
+static void test_nested_patterns_of_different_categories(void)
+{
+    static const struct synth_set sets[] = {
+        {1, "Optimize", "443", {"*.example.com"}},
+        {2, "Default", "443", {"*.b.example.com"}},
+        {3, "Allow", "443", {"a.b.example.com"}},
+        {4, "Optimize", "443", {"x*.b.example.com"}},
+        {5, "Allow", "25", {"*.c.example.com"}},
+    };
+    static const struct want rows[] = {
+        BYP("y.example.com", 1, "*.example.com"),
+        INS("q.b.example.com", CATEGORY, 2, "*.b.example.com"),
+        BYP("a.b.example.com", 3, "a.b.example.com"),
+        INS("z.a.b.example.com", CATEGORY, 2, "*.b.example.com"),
+        /* "x*.b.example.com" has one literal more than "*.b.example.com" */
+        BYP("xy.b.example.com", 4, "x*.b.example.com"),
+        BYP("x.a.b.example.com", 4, "x*.b.example.com"),
+        /* the Optimize wildcard above a port-25-only level never takes over */
+        INS("q.c.example.com:443", PORT, 5, "*.c.example.com"),
+        BYP("q.c.example.com:25", 5, "*.c.example.com"),
+        NOT_LISTED("example.com"),
+        NOT_LISTED("b.example.com.evil"),
+    };
+    o3b_table *t = BUILD(sets);
+
+    RUN(t, dflt(), rows);
+    o3b_table_free(&t);
+}
+
+static void test_nested_prefixes_longest_wins_whatever_the_category(void)
+{
+    static const struct synth_set sets[] = {
+        {30, "Allow", "443", {"10.0.0.0/8", "2001:db8::/32"}},
+        {31, "Default", "443", {"10.1.0.0/16", "2001:db8:1::/48"}},
+        {32, "Optimize", "443", {"10.1.2.0/24", "2001:db8:1:2::/64"}},
+        {33, "Optimize", "25", {"10.1.3.0/24", "2001:db8:1:3::/64"}},
+        {34, "Default", "443", {"10.1.2.3/32", "2001:db8:1:2::3/128"}},
+    };
+    static const struct want rows[] = {
+        BYP("10.1.2.4", 32, "10.1.2.0/24"),
+        INS("10.1.2.3", CATEGORY, 34, "10.1.2.3/32"),
+        INS("10.1.4.1", CATEGORY, 31, "10.1.0.0/16"),
+        BYP("10.2.0.1", 30, "10.0.0.0/8"),
+        INS("10.1.3.1:443", PORT, 33, "10.1.3.0/24"),
+        BYP("10.1.3.1:25", 33, "10.1.3.0/24"),
+        NOT_LISTED("11.0.0.1"),
+        BYP("[2001:db8:1:2::4]:443", 32, "2001:db8:1:2::/64"),
+        INS("[2001:db8:1:2::3]:443", CATEGORY, 34, "2001:db8:1:2::3/128"),
+        INS("[2001:db8:1:4::1]:443", CATEGORY, 31, "2001:db8:1::/48"),
+        BYP("[2001:db8:2::1]:443", 30, "2001:db8::/32"),
+        INS("[2001:db8:1:3::1]:443", PORT, 33, "2001:db8:1:3::/64"),
+        NOT_LISTED("[2001:db9::1]:443"),
+    };
+    o3b_table *t = BUILD(sets);
+
+    RUN(t, dflt(), rows);
+    o3b_table_free(&t);
+}
+
+static void test_ties_go_to_the_higher_category_then_the_first_set(void)
+{
+    static const struct synth_set low_first[] = {
+        {10, "Default", "443", {"tie.example.net", "192.0.2.0/24"}},
+        {11, "Allow", "443", {"tie.example.net", "192.0.2.0/24"}},
+        {12, "Optimize", "80", {"tie.example.net", "192.0.2.0/24"}},
+        {20, "Allow", "443", {"*.same.example.net"}},
+        {21, "Allow", "443", {"*.same.example.net"}},
+    };
+    static const struct synth_set high_first[] = {
+        {11, "Allow", "443", {"tie.example.net", "192.0.2.0/24"}},
+        {10, "Default", "443", {"tie.example.net", "192.0.2.0/24"}},
+        {12, "Optimize", "80", {"tie.example.net", "192.0.2.0/24"}},
+        {21, "Allow", "443", {"*.same.example.net"}},
+        {20, "Allow", "443", {"*.same.example.net"}},
+    };
+    static const struct want rows_low[] = {
+        BYP("tie.example.net:443", 11, "tie.example.net"),
+        BYP("tie.example.net:80", 12, "tie.example.net"),
+        BYP("192.0.2.1:443", 11, "192.0.2.0/24"),
+        BYP("192.0.2.1:80", 12, "192.0.2.0/24"),
+        INS("tie.example.net:25", PORT, 10, "tie.example.net"),
+        BYP("a.same.example.net", 20, "*.same.example.net"),
+    };
+    static const struct want rows_high[] = {
+        BYP("tie.example.net:443", 11, "tie.example.net"),
+        BYP("192.0.2.1:443", 11, "192.0.2.0/24"),
+        INS("tie.example.net:25", PORT, 11, "tie.example.net"),
+        BYP("a.same.example.net", 21, "*.same.example.net"),
+    };
+    o3b_table *a = BUILD(low_first), *b = BUILD(high_first);
+    struct o3b_hit hit;
+
+    RUN(a, dflt(), rows_low);
+    RUN(b, dflt(), rows_high);
+    o3b_index_lookup_host(o3b_table_index(a), "tie.example.net", 15, 443, &hit);
+    CU_ASSERT_EQUAL(hit.candidates, 3);
+    o3b_table_free(&a);
+    o3b_table_free(&b);
+}
+
+/* ---- the index API itself ------------------------------------------------------------ */
+
+static const struct o3b_set *set_of(const o3b_table *t, const struct o3b_index_entry *e)
+{
+    return e ? o3b_table_set(t, e->payload) : NULL;
+}
+
+static void test_index_port_zero_means_any_listed_port(void)
+{
+    const o3b_table *t = real(WW);
+    const o3b_index *ix;
+    struct o3b_hit hit;
+    static const uint8_t teams_media[4] = {52, 112, 0, 1};
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    ix = o3b_table_index(t);
+    o3b_index_lookup_host(ix, "x.mail.protection.outlook.com", 29, 0, &hit);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(hit.best);
+    CU_ASSERT_EQUAL(set_of(t, hit.best)->id, 10);
+    CU_ASSERT_PTR_NULL(hit.listed);
+    CU_ASSERT_TRUE(o3b_index_entry_accepts(ix, hit.best, 25));
+    CU_ASSERT_FALSE(o3b_index_entry_accepts(ix, hit.best, 443));
+    CU_ASSERT_EQUAL(o3b_index_entry_ports(ix, hit.best)[0].lo, 25);
+    /* an entry without any TCP port (set 11) never accepts, not even port 0 */
+    o3b_index_lookup_addr(ix, O3B_AF_INET, teams_media, 0, &hit);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(hit.best);
+    CU_ASSERT_EQUAL(set_of(t, hit.best)->id, 12);
+    CU_ASSERT_EQUAL(hit.candidates, 2);
+    /* nothing at all */
+    o3b_index_lookup_host(ix, "example.invalid", 15, 0, &hit);
+    CU_ASSERT_PTR_NULL(hit.best);
+    CU_ASSERT_PTR_NULL(hit.listed);
+    CU_ASSERT_EQUAL(hit.candidates, 0);
+    o3b_index_lookup_host(ix, "", 0, 443, &hit);
+    CU_ASSERT_PTR_NULL(hit.best);
+}
+
+static void test_index_entries_keep_kind_and_specificity(void)
+{
+    const o3b_table *t = real(WW);
+    size_t n, kinds[5] = {0};
+    const struct o3b_index_entry *e;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    e = o3b_index_entries(o3b_table_index(t), &n);
+    for (size_t i = 0; i < n; i++) {
+        kinds[e[i].kind]++;
+        if (strcmp(e[i].text, "autodiscover.*.onmicrosoft.com") == 0) {
+            CU_ASSERT_EQUAL(e[i].kind, O3B_ENTRY_GLOB);
+            CU_ASSERT_EQUAL(e[i].specificity, 29);
+        } else if (strcmp(e[i].text, "*cdn.onenote.net") == 0) {
+            CU_ASSERT_EQUAL(e[i].kind, O3B_ENTRY_GLOB);
+            CU_ASSERT_EQUAL(e[i].specificity, 15);
+        } else if (strcmp(e[i].text, "*.sharepoint.com") == 0) {
+            CU_ASSERT_EQUAL(e[i].kind, O3B_ENTRY_SUFFIX);
+            CU_ASSERT_EQUAL(e[i].specificity, 15);
+        } else if (strcmp(e[i].text, "2603:1006::/40") == 0) {
+            CU_ASSERT_EQUAL(e[i].specificity, 40);
+        }
+    }
+    /* tests/data: 127 exact, 75 "*." + 2 other globs, 51 IPv4 and 78 IPv6 prefixes */
+    CU_ASSERT_EQUAL(kinds[O3B_ENTRY_EXACT], 127);
+    CU_ASSERT_EQUAL(kinds[O3B_ENTRY_SUFFIX], 75);
+    CU_ASSERT_EQUAL(kinds[O3B_ENTRY_GLOB], 2);
+    CU_ASSERT_EQUAL(kinds[O3B_ENTRY_CIDR4], 51);
+    CU_ASSERT_EQUAL(kinds[O3B_ENTRY_CIDR6], 78);
+}
+
+/* ---- look-alikes and refused targets ---------------------------------------------- */
+
+static void test_look_alikes_are_not_bypassed(void)
+{
+    static const struct want rows[] = {
+        NOT_LISTED("sharepoint.com"),
+        NOT_LISTED("evilsharepoint.com"),
+        NOT_LISTED("sharepoint.com.example.org"),
+        NOT_LISTED("contoso.sharepoint.com.example.org"),
+        NOT_LISTED("outlook.office.com.evil.example"),
+        NOT_LISTED("outlook-office.com"),
+        NOT_LISTED("outlook.office.co"),
+        NOT_LISTED("login.microsoftonline.com.evil.example"),
+        /* a label glued in front of an exact name is another name: here it falls
+           under *.office.com (set 147, Default), never under set 1 */
+        INS("xoutlook.office.com", CATEGORY, 147, "*.office.com"),
+        INS("evil-outlook.office.com", CATEGORY, 147, "*.office.com"),
+    };
+    RUN(real(WW), dflt(), rows);
+}
+
+static void test_refused_targets_are_inspected_with_the_status(void)
+{
+    struct o3b_target t;
+    struct o3b_decision d;
+    char buf[128];
+
+    memset(&t, 0, sizeof t);
+    o3b_decide(real(WW), dflt(), &t, O3B_TARGET_BAD_HOST, &d);
+    CU_ASSERT_EQUAL(d.verdict, O3B_INSPECT);
+    CU_ASSERT_EQUAL(d.reason, O3B_R_MALFORMED);
+    o3b_decision_format(&d, buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, "inspect; reason=malformed; detail=bad-host");
+    o3b_decide(real(WW), dflt(), &t, O3B_TARGET_HOST_MISMATCH, &d);
+    CU_ASSERT_EQUAL(d.reason, O3B_R_MISMATCH);
+    o3b_decision_format(&d, buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, "inspect; reason=host-mismatch; detail=host-mismatch");
+    /* no table: nothing is listed */
+    CU_ASSERT_EQUAL(o3b_target_parse_text("outlook.office.com", &t), O3B_TARGET_OK);
+    o3b_decide(NULL, dflt(), &t, O3B_TARGET_OK, &d);
+    CU_ASSERT_EQUAL(d.verdict, O3B_INSPECT);
+    CU_ASSERT_EQUAL(d.reason, O3B_R_NOT_LISTED);
+}
+
+/* ---- policy ------------------------------------------------------------------------ */
+
+static void test_default_config_policy_equals_default_policy(void)
+{
+    static const struct want rows[] = {
+        BYP("outlook.office.com", 1, "outlook.office.com"),
+        BYP("outlook.office365.com:993", 2, "outlook.office365.com"),
+        INS("www.office.com", CATEGORY, 147, "*.office.com"),
+        BYP("evil.sharepoint.com", 31, "*.sharepoint.com"), /* no pinning by default */
+    };
+    struct o3b_config c;
+
+    o3b_config_init(&c);
+    finish(&c);
+    RUN(real(WW), &c.policy, rows);
+    RUN(real(WW), dflt(), rows);
+    o3b_config_release(&c);
+}
+
+static void test_bypass_categories_with_default_bypasses_default_sets(void)
+{
+    static const struct want rows[] = {
+        BYP("www.office.com", 147, "*.office.com"),
+        BYP("autodiscover.contoso.onmicrosoft.com", 8, "autodiscover.*.onmicrosoft.com"),
+        BYP("outlook.office.com", 1, "outlook.office.com"),
+        NOT_LISTED("example.com"),
+    };
+    static const struct want optimize_only[] = {
+        BYP("outlook.office.com", 1, "outlook.office.com"),
+        INS("teams.microsoft.com", CATEGORY, 12, "teams.microsoft.com"),
+        INS("outlook.office365.com:993", CATEGORY, 2, "outlook.office365.com"),
+    };
+    struct o3b_config c;
+
+    o3b_config_init(&c);
+    set1(&c, "o365bypass.BypassCategories", ARGV("Optimize", "Allow", "Default"));
+    finish(&c);
+    RUN(real(WW), &c.policy, rows);
+    o3b_config_release(&c);
+    o3b_config_init(&c);
+    set1(&c, "BypassCategories", ARGV("Optimize"));
+    finish(&c);
+    RUN(real(WW), &c.policy, optimize_only);
+    o3b_config_release(&c);
+}
+
+static void test_service_areas_limit_what_is_bypassed(void)
+{
+    static const struct want rows[] = {
+        BYP("outlook.office.com", 1, "outlook.office.com"),
+        BYP("52.96.1.1", 1, "52.96.0.0/14"),
+        INS("contoso.sharepoint.com", AREA, 31, "*.sharepoint.com"),
+        INS("52.104.0.1", AREA, 31, "52.104.0.0/14"),
+        INS("login.microsoftonline.com", AREA, 56, "login.microsoftonline.com"),
+        INS("teams.microsoft.com", AREA, 12, "teams.microsoft.com"),
+        /* category is checked before the area */
+        INS("www.office.com", CATEGORY, 147, "*.office.com"),
+    };
+    struct o3b_config c;
+
+    o3b_config_init(&c);
+    set1(&c, "ServiceAreas", ARGV("Exchange"));
+    finish(&c);
+    RUN(real(WW), &c.policy, rows);
+    o3b_config_release(&c);
+}
+
+static void test_required_only_inspects_optional_sets(void)
+{
+    static const struct want rows[] = {
+        INS("outlook.office365.com:993", OPTIONAL, 2, "outlook.office365.com"),
+        BYP("outlook.office365.com:443", 1, "outlook.office365.com"),
+        INS("52.96.1.1:993", OPTIONAL, 2, "52.96.0.0/14"),
+        BYP("52.96.1.1:443", 1, "52.96.0.0/14"),
+    };
+    struct o3b_config c;
+
+    o3b_config_init(&c);
+    set1(&c, "RequiredOnly", ARGV("on"));
+    finish(&c);
+    RUN(real(WW), &c.policy, rows);
+    o3b_config_release(&c);
+}
+
+static void test_never_bypass_always_wins(void)
+{
+    static const struct want rows[] = {
+        INS("outlook.office.com", NEVER, 0, "outlook.office.com"),
+        INS("outlook.office.com:80", NEVER, 0, "outlook.office.com"),
+        BYP("outlook.office365.com", 1, "outlook.office365.com"),
+        INS("contoso.sharepoint.com", NEVER, 0, "*.sharepoint.com"),
+        INS("52.96.1.1", NEVER, 0, "52.96.1.1/32"),
+        INS("52.96.1.1:993", NEVER, 0, "52.96.1.1/32"),
+        BYP("52.96.1.2", 1, "52.96.0.0/14"),
+        INS("[2603:1006::1]:443", NEVER, 0, "2603:1006::/40"),
+        BYP("[2603:1016::1]:443", 1, "2603:1016::/36"),
+        INS("[2620:1ec:4::152]:443", NEVER, 0, "2620:1ec:4::152/128"),
+        /* also in AlsoBypass: NeverBypass still wins */
+        INS("never.example.org", NEVER, 0, "never.example.org"),
+        {"other.example.org", O3B_BYPASS, O3B_R_ALSO, 0, "*.example.org"},
+    };
+    struct o3b_config c;
+
+    o3b_config_init(&c);
+    set1(&c, "NeverBypass", ARGV("outlook.office.com", "*.SharePoint.com", "52.96.1.1"));
+    set1(&c, "NeverBypass", ARGV("2603:1006::/40,[2620:1ec:4::152],never.example.org"));
+    set1(&c, "AlsoBypass", ARGV("*.example.org", "outlook.office.com"));
+    finish(&c);
+    RUN(real(WW), &c.policy, rows);
+    o3b_config_release(&c);
+}
+
+static void test_also_bypass_adds_web_ports_only(void)
+{
+    static const struct want rows[] = {
+        {"a.example.org", O3B_BYPASS, O3B_R_ALSO, 0, "*.example.org"},
+        {"http://a.example.org/", O3B_BYPASS, O3B_R_ALSO, 0, "*.example.org"},
+        NOT_LISTED("a.example.org:8080"),
+        NOT_LISTED("example.org"),
+        {"intranet.example.net", O3B_BYPASS, O3B_R_ALSO, 0, "intranet.example.net"},
+        {"192.0.2.10", O3B_BYPASS, O3B_R_ALSO, 0, "192.0.2.10/32"},
+        NOT_LISTED("192.0.2.11"),
+        {"http://198.51.100.7/", O3B_BYPASS, O3B_R_ALSO, 0, "198.51.100.0/24"},
+        {"[2001:db8::5]:443", O3B_BYPASS, O3B_R_ALSO, 0, "2001:db8::5/128"},
+        /* a listed host on a port AlsoBypass does not cover: the table decides */
+        INS("outlook.office365.com:25", PORT, 1, "outlook.office365.com"),
+        BYP("outlook.office365.com:993", 2, "outlook.office365.com"),
+    };
+    struct o3b_config c;
+    struct o3b_target t;
+    struct o3b_decision d;
+
+    o3b_config_init(&c);
+    set1(&c, "AlsoBypass", ARGV("*.example.org", "intranet.example.net", "192.0.2.10"));
+    set1(&c, "AlsoBypass", ARGV("198.51.100.0/24,", "[2001:db8::5]", "outlook.office365.com"));
+    finish(&c);
+    RUN(real(WW), &c.policy, rows);
+    /* without any table AlsoBypass still applies */
+    CU_ASSERT_EQUAL(o3b_target_parse_text("a.example.org", &t), O3B_TARGET_OK);
+    o3b_decide(NULL, &c.policy, &t, O3B_TARGET_OK, &d);
+    CU_ASSERT_EQUAL(d.verdict, O3B_BYPASS);
+    CU_ASSERT_EQUAL(d.reason, O3B_R_ALSO);
+    o3b_config_release(&c);
+}
+
+static void test_tenant_pinning_limits_tenant_wildcards_to_named_tenants(void)
+{
+    static const struct want rows[] = {
+        BYP("contoso.sharepoint.com", 31, "*.sharepoint.com"),
+        BYP("contoso-my.sharepoint.com", 31, "*.sharepoint.com"),
+        BYP("contoso-files.sharepoint.com", 31, "*.sharepoint.com"),
+        BYP("contoso-myfiles.sharepoint.com", 31, "*.sharepoint.com"),
+        BYP("fabrikam.sharepoint.com", 31, "*.sharepoint.com"),
+        BYP("fabrikam-my.sharepoint.com", 31, "*.sharepoint.com"),
+        INS("evil.sharepoint.com", TENANT, 31, "*.sharepoint.com"),
+        INS("contosoevil.sharepoint.com", TENANT, 31, "*.sharepoint.com"),
+        INS("evil-contoso.sharepoint.com", TENANT, 31, "*.sharepoint.com"),
+        INS("a.contoso.sharepoint.com", TENANT, 31, "*.sharepoint.com"),
+        INS("contoso-admin.sharepoint.com", TENANT, 31, "*.sharepoint.com"),
+        INS("contoso-my-files.sharepoint.com", TENANT, 31, "*.sharepoint.com"),
+        INS("contoso.my.sharepoint.com", TENANT, 31, "*.sharepoint.com"),
+        BYP("autodiscover.contoso.onmicrosoft.com", 8, "autodiscover.*.onmicrosoft.com"),
+        BYP("autodiscover.contoso.mail.onmicrosoft.com", 8, "autodiscover.*.onmicrosoft.com"),
+        INS("autodiscover.other.onmicrosoft.com", TENANT, 8, "autodiscover.*.onmicrosoft.com"),
+        INS("autodiscover.a.contoso.onmicrosoft.com", TENANT, 8, "autodiscover.*.onmicrosoft.com"),
+        BYP("contoso.onmicrosoft.com", 78, "*.onmicrosoft.com"),
+        BYP("fabrikam.mail.onmicrosoft.com", 78, "*.onmicrosoft.com"),
+        INS("other.onmicrosoft.com", TENANT, 78, "*.onmicrosoft.com"),
+        /* wildcards outside the tenant namespaces, exact names and IPs: unchanged */
+        BYP("eur.protection.outlook.com", 9, "*.protection.outlook.com"),
+        BYP("a.lync.com", 12, "*.lync.com"),
+        BYP("www.office.com", 147, "*.office.com"),
+        BYP("outlook.office.com", 1, "outlook.office.com"),
+        BYP("52.104.0.1", 31, "52.104.0.0/14"),
+    };
+    struct o3b_config c;
+
+    o3b_config_init(&c);
+    set1(&c, "TenantName", ARGV("Contoso", "fabrikam"));
+    set1(&c, "BypassCategories", ARGV("Optimize,Allow,Default"));
+    finish(&c);
+    RUN(real(WW), &c.policy, rows);
+    o3b_config_release(&c);
+}
+
+static void test_without_tenant_names_nothing_is_pinned(void)
+{
+    static const struct want rows[] = {
+        BYP("evil.sharepoint.com", 31, "*.sharepoint.com"),
+        BYP("a.contoso.sharepoint.com", 31, "*.sharepoint.com"),
+        BYP("autodiscover.other.onmicrosoft.com", 8, "autodiscover.*.onmicrosoft.com"),
+    };
+    struct o3b_config c;
+
+    o3b_config_init(&c);
+    set1(&c, "BypassCategories", ARGV("Optimize", "Allow", "Default"));
+    finish(&c);
+    RUN(real(WW), &c.policy, rows);
+    o3b_config_release(&c);
+}
+
+static void test_tenant_namespace_is_the_domain_after_the_star_label(void)
+{
+    static const struct {
+        const char *pattern;
+        enum o3b_tenant_ns ns;
+    } rows[] = {
+        {"*.sharepoint.com", O3B_TENANT_SHAREPOINT},
+        {"*.sharepoint-mil.us", O3B_TENANT_SHAREPOINT},
+        {"*.sharepoint.cn", O3B_TENANT_SHAREPOINT},
+        {"*.onmicrosoft.com", O3B_TENANT_ROUTING},
+        {"*.mail.onmicrosoft.us", O3B_TENANT_ROUTING},
+        {"autodiscover.*.onmicrosoft.com", O3B_TENANT_ROUTING},
+        {"*.partner.onmschina.cn", O3B_TENANT_ROUTING},
+        /* '*' inside the first label (historical "*-my.sharepoint.com"): the
+           whole label is pinned, so these are tenant-addressable too */
+        {"*-my.sharepoint.com", O3B_TENANT_SHAREPOINT},
+        {"x*.sharepoint.com", O3B_TENANT_SHAREPOINT},
+        {"*xmail.onmicrosoft.com", O3B_TENANT_ROUTING},
+        {"*.*.sharepoint.com", O3B_TENANT_NONE},    /* two stars */
+        {"*.sharepoint.com.evil.example", O3B_TENANT_NONE},
+        {"*.evilsharepoint.com", O3B_TENANT_NONE},
+        {"*.protection.outlook.com", O3B_TENANT_NONE},
+        {"contoso.sharepoint.com", O3B_TENANT_NONE}, /* exact */
+        {"13.107.136.0/22", O3B_TENANT_NONE},
+    };
+    o3b_table_builder *b = o3b_table_builder_new();
+    struct o3b_set_spec spec = {.id = 1, .service_area = "SharePoint", .category = "Optimize",
+                                .tcp_ports = "443", .required = true};
+    o3b_table *t;
+    const struct o3b_index_entry *e;
+    size_t n;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    CU_ASSERT_EQUAL(o3b_table_builder_add_set(b, &spec, NULL), 0);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const char *p = rows[i].pattern;
+        CU_ASSERT_EQUAL(strchr(p, '/') ? o3b_table_builder_add_ip(b, p, strlen(p), NULL)
+                                       : o3b_table_builder_add_url(b, p, strlen(p), NULL),
+                        0);
+    }
+    t = o3b_table_builder_finish(&b, NULL, false, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    e = o3b_index_entries(o3b_table_index(t), &n);
+    CU_ASSERT_EQUAL_FATAL(n, sizeof rows / sizeof rows[0]);
+    for (size_t i = 0; i < n; i++) {
+        CU_ASSERT_STRING_EQUAL(e[i].text, rows[i].pattern);
+        if (o3b_tenant_namespace(&e[i]) != rows[i].ns)
+            fprintf(stderr, "\n  %s: namespace %d\n", rows[i].pattern,
+                    (int)o3b_tenant_namespace(&e[i]));
+        CU_ASSERT_EQUAL(o3b_tenant_namespace(&e[i]), rows[i].ns);
+    }
+    o3b_table_free(&t);
+}
+
+/* Historical shapes ("*-my.sharepoint.com", more specific than
+   "*.sharepoint.com") must not open an unpinned path around TenantName. */
+static void test_tenant_pinning_covers_historical_star_inside_label_shapes(void)
+{
+    static const struct {
+        const char *host;
+        enum o3b_verdict verdict;
+        unsigned set;
+    } rows[] = {
+        {"contoso-my.sharepoint.com", O3B_BYPASS, 2},
+        {"contoso-files.sharepoint.com", O3B_BYPASS, 3},
+        {"evil-my.sharepoint.com", O3B_INSPECT, 2},
+        {"contoso-evil-my.sharepoint.com", O3B_INSPECT, 2},
+        {"evil-files.sharepoint.com", O3B_INSPECT, 3},
+        {"contoso.sharepoint.com", O3B_BYPASS, 1},
+        {"evil.sharepoint.com", O3B_INSPECT, 1},
+    };
+    static const char *const urls[] = {"*.sharepoint.com", "*-my.sharepoint.com",
+                                       "*-files.sharepoint.com"};
+    o3b_table_builder *b = o3b_table_builder_new();
+    struct o3b_config c;
+    o3b_table *t;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    for (size_t i = 0; i < 3; i++) {
+        struct o3b_set_spec spec = {.id = (long long)i + 1, .service_area = "SharePoint",
+                                    .category = "Optimize", .tcp_ports = "443",
+                                    .required = true};
+        CU_ASSERT_EQUAL(o3b_table_builder_add_set(b, &spec, NULL), 0);
+        CU_ASSERT_EQUAL(o3b_table_builder_add_url(b, urls[i], strlen(urls[i]), NULL), 0);
+    }
+    t = o3b_table_builder_finish(&b, NULL, false, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    o3b_config_init(&c);
+    set1(&c, "TenantName", ARGV("contoso"));
+    finish(&c);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct o3b_target tg;
+        struct o3b_decision d;
+
+        CU_ASSERT_EQUAL_FATAL(o3b_target_parse_text(rows[i].host, &tg), O3B_TARGET_OK);
+        o3b_decide(t, &c.policy, &tg, O3B_TARGET_OK, &d);
+        if (d.verdict != rows[i].verdict || d.set == NULL || d.set->id != rows[i].set)
+            fprintf(stderr, "\n  %s: verdict %d set %u\n", rows[i].host, (int)d.verdict,
+                    d.set ? d.set->id : 0);
+        CU_ASSERT_EQUAL(d.verdict, rows[i].verdict);
+        CU_ASSERT_PTR_NOT_NULL(d.set);
+        if (d.set)
+            CU_ASSERT_EQUAL(d.set->id, rows[i].set);
+        if (rows[i].verdict == O3B_INSPECT)
+            CU_ASSERT_EQUAL(d.reason, O3B_R_TENANT);
+    }
+    o3b_config_release(&c);
+    o3b_table_free(&t);
+}
+
+static void test_tenant_names_are_dns_labels(void)
+{
+    static const char *const good[] = {"contoso", "Contoso", "a", "a-b", "x1",
+                                       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+    static const char *const bad[] = {"", "-a", "a-", "a.b", "a_b", "a b", "*", "contoso.sharepoint.com",
+                                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        CU_ASSERT_TRUE(o3b_tenant_name_valid(good[i]));
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CU_ASSERT_FALSE(o3b_tenant_name_valid(bad[i]));
+}
+
+/* ---- the informational header value ------------------------------------------------ */
+
+static void format_of(const o3b_table *table, const struct o3b_policy *p, const char *text,
+                      char *buf, size_t size)
+{
+    struct o3b_target t;
+    struct o3b_decision d;
+
+    CU_ASSERT_EQUAL(o3b_target_parse_text(text, &t), O3B_TARGET_OK);
+    o3b_decide(table, p, &t, O3B_TARGET_OK, &d);
+    o3b_decision_format(&d, buf, size);
+}
+
+static void test_decision_format_names_set_category_area_and_match(void)
+{
+    static const struct {
+        const char *target, *text;
+    } rows[] = {
+        {"outlook.office.com",
+         "bypass; set=1; category=Optimize; area=Exchange; match=outlook.office.com"},
+        {"contoso.sharepoint.com",
+         "bypass; set=31; category=Optimize; area=SharePoint; match=*.sharepoint.com"},
+        {"[2603:1006::1]:443", "bypass; set=1; category=Optimize; area=Exchange; "
+                               "match=2603:1006::/40"},
+        {"example.com", "inspect; reason=not-listed"},
+        {"x.mail.protection.outlook.com:443", "inspect; reason=port; set=10; category=Allow; "
+                                              "area=Exchange; match=*.mail.protection.outlook.com"},
+        {"www.office.com", "inspect; reason=category; set=147; category=Default; area=Common; "
+                           "match=*.office.com"},
+        {"teams.microsoft.com",
+         "bypass; set=12; category=Allow; area=Skype; match=teams.microsoft.com"},
+    };
+    char buf[256];
+
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        format_of(real(WW), dflt(), rows[i].target, buf, sizeof buf);
+        CU_ASSERT_STRING_EQUAL(buf, rows[i].text);
+    }
+}
+
+static void test_decision_format_for_lists_and_truncation(void)
+{
+    struct o3b_config c;
+    struct o3b_target t;
+    struct o3b_decision d;
+    char buf[256], small[10];
+
+    o3b_config_init(&c);
+    set1(&c, "NeverBypass", ARGV("outlook.office.com"));
+    set1(&c, "AlsoBypass", ARGV("*.example.org"));
+    finish(&c);
+    format_of(real(WW), &c.policy, "outlook.office.com", buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, "inspect; reason=never-bypass; match=outlook.office.com");
+    format_of(real(WW), &c.policy, "a.example.org", buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, "bypass; reason=also-bypass; match=*.example.org");
+    CU_ASSERT_EQUAL(o3b_target_parse_text("outlook.office365.com", &t), O3B_TARGET_OK);
+    o3b_decide(real(WW), &c.policy, &t, O3B_TARGET_OK, &d);
+    CU_ASSERT_EQUAL(o3b_decision_format(&d, small, sizeof small), 9);
+    CU_ASSERT_STRING_EQUAL(small, "bypass; s");
+    CU_ASSERT_EQUAL(o3b_decision_format(&d, small, 0), 0);
+    CU_ASSERT_EQUAL(o3b_decision_format(&d, buf, sizeof buf), strlen(buf));
+    o3b_config_release(&c);
+}
+
+static void test_reason_names_and_texts_are_distinct(void)
+{
+    for (int i = 0; i < O3B_R_COUNT; i++) {
+        const char *name = o3b_reason_name((enum o3b_reason)i);
+        /* a token that can go into a header value as is */
+        CU_ASSERT_TRUE(name[0] != '\0' && strspn(name, "abcdefghijklmnopqrstuvwxyz-") ==
+                                              strlen(name));
+        CU_ASSERT_TRUE(strlen(o3b_reason_text((enum o3b_reason)i)) > 20);
+        for (int k = 0; k < i; k++)
+            CU_ASSERT_STRING_NOT_EQUAL(o3b_reason_name((enum o3b_reason)i),
+                                       o3b_reason_name((enum o3b_reason)k));
+    }
+    CU_ASSERT_STRING_EQUAL(o3b_reason_name(O3B_R_COUNT), "?");
+}
+
+/* ---- other instances --------------------------------------------------------------- */
+
+static void test_china_table(void)
+{
+    static const struct want rows[] = {
+        BYP("contoso.sharepoint.cn", 4, "*.sharepoint.cn"),
+        BYP("partner.outlook.cn", 1, "partner.outlook.cn"),
+        /* *.partner.outlook.cn: set 12 Default (80,443) and set 20 Allow (587,993,995) */
+        INS("x.partner.outlook.cn:443", CATEGORY, 12, "*.partner.outlook.cn"),
+        BYP("x.partner.outlook.cn:993", 20, "*.partner.outlook.cn"),
+        /* *.protection.partner.outlook.cn: set 2 Allow and set 18 Default both on 443 */
+        BYP("x.protection.partner.outlook.cn:443", 2, "*.protection.partner.outlook.cn"),
+        BYP("x.protection.partner.outlook.cn:53", 2, "*.protection.partner.outlook.cn"),
+        INS("login.microsoftonline.com", CATEGORY, 13, "login.microsoftonline.com"),
+        NOT_LISTED("outlook.office.com"),
+        NOT_LISTED("contoso.sharepoint.com"),
+    };
+    static const struct want pinned[] = {
+        BYP("contoso.sharepoint.cn", 4, "*.sharepoint.cn"),
+        INS("evil.sharepoint.cn", TENANT, 4, "*.sharepoint.cn"),
+        BYP("contoso.onmschina.cn", 8, "*.onmschina.cn"),
+        BYP("contoso.partner.onmschina.cn", 8, "*.onmschina.cn"),
+        INS("evil.onmschina.cn", TENANT, 8, "*.onmschina.cn"),
+    };
+    struct o3b_config c;
+
+    RUN(real(CHINA), dflt(), rows);
+    o3b_config_init(&c);
+    set1(&c, "TenantName", ARGV("contoso"));
+    finish(&c);
+    RUN(real(CHINA), &c.policy, pinned);
+    o3b_config_release(&c);
+}
+
+static void test_gcc_high_table(void)
+{
+    static const struct want rows[] = {
+        INS("autodiscover.contoso.mail.onmicrosoft.us", CATEGORY, 4,
+            "autodiscover.*.mail.onmicrosoft.us"),
+        INS("autodiscover.contoso.onmicrosoft.us", CATEGORY, 4, "autodiscover.*.onmicrosoft.us"),
+        BYP("outlook.office365.us", 1, "outlook.office365.us"),
+        INS("outlook.office365.us:993", CATEGORY, 5, "outlook.office365.us"),
+        BYP("contoso.sharepoint.us", 9, "*.sharepoint.us"),
+        BYP("x.gov.online.office365.us", 11, "*.gov.online.office365.us"),
+        INS("x.office365.us", CATEGORY, 23, "*.office365.us"),
+        /* scc.office365.us: sets 6 (25,443) and 26 (80,443), both Allow */
+        BYP("scc.office365.us:443", 6, "scc.office365.us"),
+        BYP("scc.office365.us:80", 26, "scc.office365.us"),
+        BYP("scc.office365.us:25", 6, "scc.office365.us"),
+        NOT_LISTED("outlook.office.com"),
+    };
+    static const struct want pinned[] = {
+        BYP("autodiscover.contoso.mail.onmicrosoft.us", 4, "autodiscover.*.mail.onmicrosoft.us"),
+        INS("autodiscover.other.mail.onmicrosoft.us", TENANT, 4,
+            "autodiscover.*.mail.onmicrosoft.us"),
+        BYP("contoso.sharepoint.us", 9, "*.sharepoint.us"),
+        INS("other.sharepoint.us", TENANT, 9, "*.sharepoint.us"),
+    };
+    struct o3b_config c;
+
+    RUN(real(GCCH), dflt(), rows);
+    o3b_config_init(&c);
+    set1(&c, "TenantName", ARGV("contoso"));
+    set1(&c, "BypassCategories", ARGV("Optimize", "Allow", "Default"));
+    finish(&c);
+    RUN(real(GCCH), &c.policy, pinned);
+    o3b_config_release(&c);
+}
+
+static void test_later_worldwide_table_dropped_ipv6_and_set_105(void)
+{
+    static const struct want rows[] = {
+        BYP("52.96.1.1", 1, "52.96.0.0/14"),
+        NOT_LISTED("[2603:1006::1]:443"),
+        NOT_LISTED("www.acompli.com"),
+        INS("a.static.microsoft", CATEGORY, 193, "*.static.microsoft"),
+        INS("a.cloud.microsoft", CATEGORY, 184, "*.cloud.microsoft"),
+    };
+    RUN(real(WW_LATER), dflt(), rows);
+}
+
+/* ---- the hostile corpus ---------------------------------------------------------------- */
+
+#define CORPUS_FILE O3B_TEST_DATA "/hostile-targets.tsv"
+#define MAX_HOSTS 8
+#define FIELD_MAX (1u << 20) /* one decoded field, after {repeat} */
+
+/* Expand {repeat:N:TEXT} into out (FIELD_MAX bytes); returns the length or -1.
+   (Same decoder as test_target.c; the format is described in the .tsv.) */
+static long expand_repeats(const char *in, char *out)
+{
+    size_t used = 0;
+
+    while (*in != '\0') {
+        const char *text, *end;
+        char *after;
+        unsigned long n;
+
+        if (strncmp(in, "{repeat:", 8) != 0) {
+            if (used >= FIELD_MAX)
+                return -1;
+            out[used++] = *in++;
+            continue;
+        }
+        n = strtoul(in + 8, &after, 10);
+        if (after == in + 8 || *after != ':' || (end = strchr(after + 1, '}')) == NULL)
+            return -1;
+        text = after + 1;
+        if (n > FIELD_MAX || n * (size_t)(end - text) > FIELD_MAX - used)
+            return -1;
+        for (unsigned long k = 0; k < n; k++, used += (size_t)(end - text))
+            memcpy(out + used, text, (size_t)(end - text));
+        in = end + 1;
+    }
+    return (long)used;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decode the escapes of buf[0..len) in place; returns the new length or -1. */
+static long decode_escapes(char *buf, size_t len)
+{
+    size_t r = 0, w = 0;
+
+    if (len == 2 && buf[0] == '\\' && buf[1] == 'e')
+        return 0;
+    while (r < len) {
+        if (buf[r] != '\\') {
+            buf[w++] = buf[r++];
+            continue;
+        }
+        if (r + 1 >= len)
+            return -1;
+        switch (buf[r + 1]) {
+        case 't': buf[w++] = '\t'; r += 2; break;
+        case 'r': buf[w++] = '\r'; r += 2; break;
+        case 'n': buf[w++] = '\n'; r += 2; break;
+        case '\\': buf[w++] = '\\'; r += 2; break;
+        case 'x':
+            if (r + 3 >= len || hex_value(buf[r + 2]) < 0 || hex_value(buf[r + 3]) < 0)
+                return -1;
+            buf[w++] = (char)(hex_value(buf[r + 2]) * 16 + hex_value(buf[r + 3]));
+            r += 4;
+            break;
+        default:
+            return -1;
+        }
+    }
+    return (long)w;
+}
+
+static long decode_field(const char *field, char *buf)
+{
+    long n = expand_repeats(field, buf);
+
+    return n < 0 ? -1 : decode_escapes(buf, (size_t)n);
+}
+
+struct corpus_run {
+    char *bufs[1 + MAX_HOSTS]; /* request line, then Host values */
+    unsigned rows, failures, bypassed;
+};
+
+/* Split a row on TABs (in place); returns the number of fields. */
+static size_t split_row(char *row, char **fields, size_t max)
+{
+    size_t n = 0;
+
+    fields[n++] = row;
+    for (char *p = row; *p != '\0' && n < max; p++)
+        if (*p == '\t') {
+            *p = '\0';
+            fields[n++] = p + 1;
+        }
+    return n;
+}
+
+static bool corpus_row(unsigned lineno, char *row, struct corpus_run *cr)
+{
+    char *fields[4 + MAX_HOSTS + 1];
+    size_t nf = split_row(row, fields, sizeof fields / sizeof fields[0]);
+    const char *hosts[MAX_HOSTS];
+    size_t lens[MAX_HOSTS];
+    struct o3b_target t;
+    struct o3b_decision d;
+    enum o3b_target_status st;
+    long line_len;
+    char got[512];
+
+    if (nf < 4 || nf > 4 + MAX_HOSTS || (line_len = decode_field(fields[3], cr->bufs[0])) < 0) {
+        fprintf(stderr, "\n  hostile-targets.tsv:%u: malformed row\n", lineno);
+        return false;
+    }
+    for (size_t i = 4; i < nf; i++) {
+        long n = decode_field(fields[i], cr->bufs[i - 3]);
+        if (n < 0) {
+            fprintf(stderr, "\n  hostile-targets.tsv:%u: bad Host field\n", lineno);
+            return false;
+        }
+        hosts[i - 4] = cr->bufs[i - 3];
+        lens[i - 4] = (size_t)n;
+    }
+    st = o3b_target_parse(cr->bufs[0], (size_t)line_len, hosts, lens, nf - 4, &t);
+    o3b_decide(real(WW), dflt(), &t, st, &d);
+    cr->bypassed += d.verdict == O3B_BYPASS;
+    if (strcmp(fields[2], d.verdict == O3B_BYPASS ? "bypass" : "inspect") == 0)
+        return true;
+    o3b_decision_format(&d, got, sizeof got);
+    fprintf(stderr, "\n  hostile-targets.tsv:%u: expected %s, got '%s'\n", lineno, fields[2],
+            got);
+    return false;
+}
+
+static void test_hostile_corpus_verdicts_match_the_real_table(void)
+{
+    struct corpus_run cr;
+    FILE *f = fopen(CORPUS_FILE, "r");
+    char *row = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    unsigned lineno = 0;
+
+    memset(&cr, 0, sizeof cr);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(real(WW));
+    for (size_t i = 0; i < 1 + MAX_HOSTS; i++) {
+        cr.bufs[i] = malloc(FIELD_MAX + 1);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(cr.bufs[i]);
+    }
+    while ((got = getline(&row, &cap, f)) >= 0) {
+        lineno++;
+        if (got > 0 && row[got - 1] == '\n')
+            row[--got] = '\0';
+        if (got == 0 || row[0] == '#')
+            continue;
+        cr.rows++;
+        if (!corpus_row(lineno, row, &cr))
+            cr.failures++;
+    }
+    fclose(f);
+    free(row);
+    for (size_t i = 0; i < 1 + MAX_HOSTS; i++)
+        free(cr.bufs[i]);
+    printf(" [%u rows, %u bypassed, %u mismatches] ", cr.rows, cr.bypassed, cr.failures);
+    CU_ASSERT_EQUAL(cr.failures, 0);
+    CU_ASSERT_TRUE(cr.rows >= 800);
+    CU_ASSERT_TRUE(cr.bypassed >= 200);
+    CU_ASSERT_TRUE(cr.bypassed < cr.rows);
+}
+
+static const struct o3b_unit_test tests[] = {
+    O3B_TEST(test_exact_hosts_match_themselves_only),
+    O3B_TEST(test_star_dot_suffix_matches_any_depth_but_never_the_apex),
+    O3B_TEST(test_middle_label_star_matches_one_or_more_labels),
+    O3B_TEST(test_star_inside_the_first_label_matches_with_and_without_prefix),
+    O3B_TEST(test_the_most_specific_level_decides),
+    O3B_TEST(test_the_same_name_in_two_sets_is_split_by_port),
+    O3B_TEST(test_ports_come_from_the_scheme_and_never_fall_back_to_a_wider_match),
+    O3B_TEST(test_addresses_match_the_published_prefixes),
+    O3B_TEST(test_nested_patterns_of_different_categories),
+    O3B_TEST(test_nested_prefixes_longest_wins_whatever_the_category),
+    O3B_TEST(test_ties_go_to_the_higher_category_then_the_first_set),
+    O3B_TEST(test_index_port_zero_means_any_listed_port),
+    O3B_TEST(test_index_entries_keep_kind_and_specificity),
+    O3B_TEST(test_look_alikes_are_not_bypassed),
+    O3B_TEST(test_refused_targets_are_inspected_with_the_status),
+    O3B_TEST(test_default_config_policy_equals_default_policy),
+    O3B_TEST(test_bypass_categories_with_default_bypasses_default_sets),
+    O3B_TEST(test_service_areas_limit_what_is_bypassed),
+    O3B_TEST(test_required_only_inspects_optional_sets),
+    O3B_TEST(test_never_bypass_always_wins),
+    O3B_TEST(test_also_bypass_adds_web_ports_only),
+    O3B_TEST(test_tenant_pinning_limits_tenant_wildcards_to_named_tenants),
+    O3B_TEST(test_without_tenant_names_nothing_is_pinned),
+    O3B_TEST(test_tenant_namespace_is_the_domain_after_the_star_label),
+    O3B_TEST(test_tenant_pinning_covers_historical_star_inside_label_shapes),
+    O3B_TEST(test_tenant_names_are_dns_labels),
+    O3B_TEST(test_decision_format_names_set_category_area_and_match),
+    O3B_TEST(test_decision_format_for_lists_and_truncation),
+    O3B_TEST(test_reason_names_and_texts_are_distinct),
+    O3B_TEST(test_china_table),
+    O3B_TEST(test_gcc_high_table),
+    O3B_TEST(test_later_worldwide_table_dropped_ipv6_and_set_105),
+    O3B_TEST(test_hostile_corpus_verdicts_match_the_real_table),
+};
+
+O3B_UNIT_MAIN("matcher", tests)
