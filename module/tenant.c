@@ -29,30 +29,29 @@ static bool in_list(const char *s, const char *const *list, size_t n)
     return false;
 }
 
-/* For a single-'*' pattern: where the label holding the '*' starts, and
-   where the namespace after that label starts (NULL when there is none). */
-static const char *star_label(const struct o3b_index_entry *e, size_t *label_start)
+void o3b_tenant_span(const struct o3b_index_entry *e, size_t *label_start, size_t *ns_len)
 {
     const char *star = e->text + e->star_prefix;
-    const char *dot = memchr(star, '.', e->text_len - e->star_prefix);
+    const char *dot = memchr(star, '.', (size_t)e->text_len - e->star_prefix);
     size_t start = e->star_prefix;
 
     while (start > 0 && e->text[start - 1] != '.')
         start--;
     *label_start = start;
-    return dot ? dot + 1 : NULL;
+    *ns_len = dot ? (size_t)(e->text + e->text_len - dot) : 0;
 }
 
 enum o3b_tenant_ns o3b_tenant_namespace(const struct o3b_index_entry *e)
 {
     const char *ns;
-    size_t label_start;
+    size_t label_start, ns_len;
 
     if (e->stars != 1 || e->kind == O3B_ENTRY_EXACT || e->kind >= O3B_ENTRY_CIDR4)
         return O3B_TENANT_NONE;
-    ns = star_label(e, &label_start);
-    if (ns == NULL)
+    o3b_tenant_span(e, &label_start, &ns_len);
+    if (ns_len == 0)
         return O3B_TENANT_NONE;
+    ns = e->text + e->text_len - ns_len + 1; /* after the dot */
     if (in_list(ns, sharepoint_ns, sizeof sharepoint_ns / sizeof sharepoint_ns[0]))
         return O3B_TENANT_SHAREPOINT;
     if (in_list(ns, routing_ns, sizeof routing_ns / sizeof routing_ns[0]))
@@ -80,13 +79,12 @@ bool o3b_tenant_allows(const struct o3b_index_entry *e, const char *host, size_t
                        const char *const *tenants, size_t n_tenants)
 {
     enum o3b_tenant_ns ns = o3b_tenant_namespace(e);
-    const char *part, *nsp;
+    const char *part;
     size_t part_len, label_start, ns_len;
 
     if (ns == O3B_TENANT_NONE)
         return true;
-    nsp = star_label(e, &label_start);
-    ns_len = e->text_len - (size_t)(nsp - e->text) + 1; /* ".namespace" */
+    o3b_tenant_span(e, &label_start, &ns_len);
     /* the host matched the pattern: it starts with the literal prefix before
        the '*' label and ends with ".namespace"; what is between stands for
        the '*' label */

@@ -69,6 +69,11 @@ enum o3b_refresh_outcome o3b_refresher_run(struct o3b_refresher *r, const o3b_ta
 enum o3b_refresh_outcome o3b_refresher_accept(struct o3b_refresher *r, time_t now,
                                               o3b_table **out, o3b_err *err);
 
+/* Only the version check: GET {ServiceURL}/version/{Instance} with the
+   ClientRequestId and put its 10-digit "latest" into `latest`.  Changes no
+   state (for the CLI's `fetch -o`).  Returns 0 or -1 with `err` set. */
+int o3b_refresher_latest(struct o3b_refresher *r, char latest[32], o3b_err *err);
+
 /* When the next refresh is due (unix time; 0 = never). */
 time_t o3b_refresher_next_due(const struct o3b_refresher *r);
 

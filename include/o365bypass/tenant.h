@@ -37,6 +37,14 @@ enum o3b_tenant_ns {
     O3B_TENANT_ROUTING     /* T, T.mail, T.partner */
 };
 
+/*
+ * Where the tenant part of a host matched by the single-'*' entry `e` lies:
+ * it starts `*label_start` characters from the beginning of the host (the
+ * literal labels before the one holding the '*') and ends `*ns_len`
+ * characters before its end (".namespace", 0 when the '*' label is last).
+ */
+void o3b_tenant_span(const struct o3b_index_entry *e, size_t *label_start, size_t *ns_len);
+
 /* Is this index entry tenant-addressable, and how? */
 enum o3b_tenant_ns o3b_tenant_namespace(const struct o3b_index_entry *e);
 

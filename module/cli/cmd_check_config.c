@@ -1,0 +1,152 @@
+/*
+ * cmd_check_config.c - `o365bypass check-config`: every bad line, at once.
+ *
+ * The file is read with the module's own reader (o3b_config_read_file: the
+ * directive table c-icap uses, Include followed), which reports each bad
+ * line and reads on, so an admin sees all of them with their line numbers
+ * instead of c-icap stopping at the first.  Then the checks c-icap would
+ * only make at start-up: the policy lists freeze (o3b_config_finish), the
+ * SeedFile loads, CacheDir is usable (missing is only a warning: the
+ * service creates it).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#include "o365bypass/loader.h"
+
+static const char check_help[] =
+    "Usage: %s check-config [FILE]\n"
+    "\n"
+    "Read FILE (default: the -c file, else the installed configuration) like\n"
+    "c-icap reads o365bypass.* directives, following Include, and print every bad\n"
+    "line as FILE:LINE: message on stderr; then check that the lists are usable,\n"
+    "that SeedFile loads and that CacheDir is usable.  Prints FILE: OK when clean.\n"
+    "\n"
+    "Exit status: 0 clean, 1 problems found, 2 FILE cannot be read.\n";
+
+static void report(void *ud, const char *file, unsigned line, const char *message)
+{
+    (void)ud;
+    if (line > 0)
+        fprintf(stderr, "%s:%u: %s\n", file, line, message);
+    else
+        fprintf(stderr, "%s: %s\n", file, message);
+}
+
+/* The SeedFile as the service would use it at start-up.  0 good, 1 problem. */
+static int check_seed(const struct cli_ctx *ctx, const char *file, const struct o3b_config *c)
+{
+    struct o3b_load_opts lo = {0};
+    o3b_table *t;
+    o3b_err err;
+
+    if (strcmp(c->seed_file, O3B_SEED_FILE) == 0 && strcmp(c->instance, "Worldwide") != 0) {
+        if (!ctx->quiet)
+            fprintf(stderr,
+                    "%s: note: the bundled SeedFile is the Worldwide table; with "
+                    "Instance %s only CacheDir or a download gives a table\n",
+                    file, c->instance);
+        return 0;
+    }
+    lo.max_bytes = (size_t)c->max_feed_bytes + 4096;
+    t = o3b_load_file(c->seed_file, &lo, &err);
+    if (t == NULL) {
+        fprintf(stderr, "%s: o365bypass.SeedFile does not load: %s\n", file, err.msg);
+        return 1;
+    }
+    o3b_table_free(&t);
+    return 0;
+}
+
+/* CacheDir: a directory, or missing (the service creates it).  0 good, 1 problem. */
+static int check_cache_dir(const struct cli_ctx *ctx, const char *file, const struct o3b_config *c)
+{
+    struct stat st;
+
+    if (c->cache_dir[0] == '\0') {
+        if (c->refresh_interval > 0)
+            fprintf(stderr,
+                    "%s: warning: CacheDir none with RefreshInterval %ld: a fetched "
+                    "table cannot be saved, so refreshing always fails\n",
+                    file, c->refresh_interval);
+        return 0;
+    }
+    if (stat(c->cache_dir, &st) != 0) {
+        if (errno != ENOENT) {
+            fprintf(stderr, "%s: o365bypass.CacheDir %s: %s\n", file, c->cache_dir,
+                    strerror(errno));
+            return 1;
+        }
+        if (!ctx->quiet)
+            fprintf(stderr,
+                    "%s: warning: o365bypass.CacheDir %s does not exist yet (the "
+                    "service creates it: its parent must be writable by c-icap)\n",
+                    file, c->cache_dir);
+        return 0;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "%s: o365bypass.CacheDir %s is not a directory\n", file, c->cache_dir);
+        return 1;
+    }
+    if (access(c->cache_dir, W_OK | X_OK) != 0 && !ctx->quiet)
+        fprintf(stderr,
+                "%s: warning: o365bypass.CacheDir %s is not writable by this user "
+                "(it must be by the c-icap user)\n",
+                file, c->cache_dir);
+    return 0;
+}
+
+static int check_file(struct cli_ctx *ctx, const char *file)
+{
+    struct o3b_config cfg;
+    o3b_err err;
+    int bad;
+
+    o3b_config_init(&cfg);
+    bad = o3b_config_read_file(&cfg, file, report, NULL);
+    if (bad < 0) {
+        o3b_config_release(&cfg);
+        return CLI_ERROR;
+    }
+    if (o3b_config_finish(&cfg, &err) != 0) {
+        fprintf(stderr, "%s: %s\n", file, err.msg);
+        bad++;
+    } else {
+        bad += check_seed(ctx, file, &cfg);
+    }
+    bad += check_cache_dir(ctx, file, &cfg);
+    o3b_config_release(&cfg);
+    if (bad > 0) {
+        fprintf(stderr, "%s: %d problem%s\n", file, bad, bad == 1 ? "" : "s");
+        return CLI_NEGATIVE;
+    }
+    printf("%s: OK\n", file);
+    return CLI_OK;
+}
+
+int cmd_check_config(struct cli_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    const char *file;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h')
+            return printf(check_help, ctx->prog) < 0 ? CLI_ERROR : CLI_OK;
+        return cli_usage_error(ctx, "check-config", "unknown option '%s'", argv[optind - 1]);
+    }
+    if (argc - optind > 1)
+        return cli_usage_error(ctx, "check-config", "give at most one FILE");
+    file = optind < argc ? argv[optind] : ctx->config_path;
+    if (file == NULL) {
+        cli_error(ctx, "check-config: no FILE given and %s does not exist", O3B_DEFAULT_CONFIG);
+        return CLI_ERROR;
+    }
+    return check_file(ctx, file);
+}

@@ -1,0 +1,363 @@
+/*
+ * test_export.c - the PAC and Squid exports of a tiny synthetic table.
+ *
+ * The table has one shape of each kind the exporter must handle: a bypassed
+ * "*.a.com" with a bypassed exact host, a lower-category exact host and a
+ * lower-category pattern under it, a pattern listed only for port 25, glob
+ * shapes Squid's dstdomain cannot express, and nested CIDRs of two
+ * categories.  The real tables are checked end to end (tests/e2e) against
+ * pacparser and `squid -k parse`.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "o365bypass/export.h"
+#include "o365bypass/loader.h"
+#include "unit.h"
+
+static const char feed[] =
+    "[{\"id\": 1, \"serviceArea\": \"Exchange\", \"category\": \"Optimize\", \"required\": true,"
+    "  \"tcpPorts\": \"80,443\", \"urls\": [\"*.a.com\", \"x.example.com\"],"
+    "  \"ips\": [\"10.1.0.0/16\", \"10.1.2.0/24\"]},"
+    " {\"id\": 2, \"serviceArea\": \"Common\", \"category\": \"Default\", \"required\": true,"
+    "  \"tcpPorts\": \"80,443\", \"urls\": [\"b.a.com\", \"*.c.a.com\", \"*.example.com\"],"
+    "  \"ips\": [\"10.1.3.0/24\"]},"
+    " {\"id\": 3, \"serviceArea\": \"Common\", \"category\": \"Allow\", \"required\": true,"
+    "  \"tcpPorts\": \"443\", \"urls\": [\"autodiscover.*.onmicrosoft.com\","
+    "  \"*cdn.onenote.net\", \"d.a.com\"]},"
+    " {\"id\": 4, \"serviceArea\": \"Exchange\", \"category\": \"Allow\", \"required\": true,"
+    "  \"tcpPorts\": \"25\", \"urls\": [\"*.smtp.a.com\"]},"
+    " {\"id\": 5, \"serviceArea\": \"SharePoint\", \"category\": \"Optimize\", \"required\": true,"
+    "  \"tcpPorts\": \"80,443\", \"urls\": [\"*.sharepoint.com\"]}]";
+
+static o3b_table *table_new(void)
+{
+    o3b_err err;
+    o3b_table *t = o3b_load_json(feed, strlen(feed), NULL, &err);
+
+    if (t == NULL)
+        fprintf(stderr, "feed: %s\n", err.msg);
+    return t;
+}
+
+/* A finished policy: defaults plus the given tenants / lists (NULL-terminated). */
+static void policy_new(struct o3b_policy *p, const char *const *tenants, const char *const *never,
+                       const char *const *also)
+{
+    o3b_err err;
+
+    o3b_policy_init(p);
+    for (size_t i = 0; tenants && tenants[i]; i++)
+        CU_ASSERT_EQUAL(o3b_policy_add_tenant(p, tenants[i], &err), 0);
+    for (size_t i = 0; never && never[i]; i++)
+        CU_ASSERT_EQUAL(o3b_policy_add_never(p, never[i], &err), 0);
+    for (size_t i = 0; also && also[i]; i++)
+        CU_ASSERT_EQUAL(o3b_policy_add_also(p, also[i], &err), 0);
+    CU_ASSERT_EQUAL(o3b_policy_finish(p, &err), 0);
+}
+
+static bool has_item(const o3b_squid_export *x, enum o3b_squid_list l, const char *item)
+{
+    for (size_t i = 0; i < o3b_squid_export_count(x, l); i++)
+        if (strcmp(o3b_squid_export_item(x, l, i), item) == 0)
+            return true;
+    return false;
+}
+
+/* Build the Squid lists for the synthetic table and `p`. */
+static o3b_squid_export *squid_for(const o3b_table *t, const struct o3b_policy *p)
+{
+    o3b_err err;
+    o3b_squid_export *x = o3b_squid_export_build(t, p, &err);
+
+    CU_ASSERT_PTR_NOT_NULL(x);
+    return x;
+}
+
+/* Run a writer into a memory buffer (caller frees). */
+static char *pac_text(const o3b_table *t, const struct o3b_policy *p, const char *proxy, int *rc)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    o3b_err err;
+
+    *rc = o3b_export_pac(mem, t, p, proxy, "o365bypass test", &err);
+    fclose(mem);
+    return buf;
+}
+
+/* ---- Squid ------------------------------------------------------------------------ */
+
+static void test_squid_collapses_hosts_under_a_kept_suffix(void)
+{
+    o3b_table *t = table_new();
+    struct o3b_policy p;
+    o3b_squid_export *x;
+
+    policy_new(&p, NULL, NULL, NULL);
+    x = squid_for(t, &p);
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_DOMAINS, ".a.com"));
+    CU_ASSERT_FALSE(has_item(x, O3B_SQUID_DOMAINS, "d.a.com")); /* bypassed, covered */
+    CU_ASSERT_FALSE(has_item(x, O3B_SQUID_DOMAINS, "b.a.com")); /* Default */
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_DOMAINS, "x.example.com"));
+    CU_ASSERT_FALSE(has_item(x, O3B_SQUID_DOMAINS, ".example.com")); /* Default */
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_DOMAINS, ".sharepoint.com"));
+    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_DOMAINS), 3);
+    o3b_squid_export_free(&x);
+    CU_ASSERT_PTR_NULL(x);
+    o3b_policy_release(&p);
+    o3b_table_free(&t);
+}
+
+static void test_squid_inspects_apexes_and_lower_category_hosts(void)
+{
+    o3b_table *t = table_new();
+    struct o3b_policy p;
+    o3b_squid_export *x;
+
+    policy_new(&p, NULL, NULL, NULL);
+    x = squid_for(t, &p);
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "a.com"));          /* apex */
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "sharepoint.com")); /* apex */
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "b.a.com"));        /* Default */
+    CU_ASSERT_FALSE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "d.a.com"));       /* bypassed */
+    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_INSPECT_DOMAINS), 3);
+    /* more specific patterns that are not bypassed on 80/443 */
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_REGEX, "\\.c\\.a\\.com$"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_REGEX, "\\.smtp\\.a\\.com$"));
+    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_INSPECT_REGEX), 2);
+    o3b_squid_export_free(&x);
+    o3b_policy_release(&p);
+    o3b_table_free(&t);
+}
+
+static void test_squid_writes_middle_star_and_prefix_globs_as_regexes(void)
+{
+    o3b_table *t = table_new();
+    struct o3b_policy p;
+    o3b_squid_export *x;
+
+    policy_new(&p, NULL, NULL, NULL);
+    x = squid_for(t, &p);
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_REGEX, "^autodiscover\\..*\\.onmicrosoft\\.com$"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_REGEX, "cdn\\.onenote\\.net$"));
+    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_REGEX), 2);
+    o3b_squid_export_free(&x);
+    o3b_policy_release(&p);
+    o3b_table_free(&t);
+}
+
+static void test_squid_collapses_cidrs_and_inspects_inner_default_prefix(void)
+{
+    o3b_table *t = table_new();
+    struct o3b_policy p;
+    o3b_squid_export *x;
+
+    policy_new(&p, NULL, NULL, NULL);
+    x = squid_for(t, &p);
+    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_DST), 1);
+    CU_ASSERT_STRING_EQUAL(o3b_squid_export_item(x, O3B_SQUID_DST, 0), "10.1.0.0/16");
+    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_INSPECT_DST), 1);
+    CU_ASSERT_STRING_EQUAL(o3b_squid_export_item(x, O3B_SQUID_INSPECT_DST, 0), "10.1.3.0/24");
+    o3b_squid_export_free(&x);
+    o3b_policy_release(&p);
+    o3b_table_free(&t);
+}
+
+static void test_squid_pins_tenant_wildcards_to_tenant_hosts(void)
+{
+    static const char *const tenants[] = {"contoso", NULL};
+    o3b_table *t = table_new();
+    struct o3b_policy p;
+    o3b_squid_export *x;
+
+    policy_new(&p, tenants, NULL, NULL);
+    x = squid_for(t, &p);
+    CU_ASSERT_FALSE(has_item(x, O3B_SQUID_DOMAINS, ".sharepoint.com"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_DOMAINS, "contoso.sharepoint.com"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_DOMAINS, "contoso-my.sharepoint.com"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_DOMAINS, "contoso-myfiles.sharepoint.com"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_DOMAINS, "autodiscover.contoso.onmicrosoft.com"));
+    CU_ASSERT_FALSE(has_item(x, O3B_SQUID_REGEX, "^autodiscover\\..*\\.onmicrosoft\\.com$"));
+    o3b_squid_export_free(&x);
+    o3b_policy_release(&p);
+    o3b_table_free(&t);
+}
+
+static void test_squid_sends_never_bypass_to_the_inspect_lists(void)
+{
+    static const char *const never[] = {"evil.a.com", "*.bad.a.com", "10.1.9.0/24", NULL};
+    static const char *const also[] = {"intranet.example.org", NULL};
+    o3b_table *t = table_new();
+    struct o3b_policy p;
+    o3b_squid_export *x;
+
+    policy_new(&p, NULL, never, also);
+    x = squid_for(t, &p);
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "evil.a.com"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_REGEX, "\\.bad\\.a\\.com$"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DST, "10.1.9.0/24"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_DOMAINS, "intranet.example.org"));
+    o3b_squid_export_free(&x);
+    o3b_policy_release(&p);
+    o3b_table_free(&t);
+}
+
+static void test_squid_files_and_conf_name_every_list(void)
+{
+    o3b_table *t = table_new();
+    struct o3b_policy p;
+    o3b_squid_export *x;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem;
+
+    policy_new(&p, NULL, NULL, NULL);
+    x = squid_for(t, &p);
+    mem = open_memstream(&buf, &len);
+    CU_ASSERT_EQUAL(o3b_squid_export_write(x, O3B_SQUID_DOMAINS, mem), 0);
+    CU_ASSERT_EQUAL(o3b_squid_export_conf(x, "/etc/squid/o365", mem), 0);
+    fclose(mem);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\n.a.com\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "# o365bypass-domains.txt - "));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(buf, "acl o365bypass_domains dstdomain \"/etc/squid/o365/o365bypass-domains.txt\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "acl o365bypass any-of o365bypass_domains"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "Ports are not encoded"));
+    CU_ASSERT_STRING_EQUAL(o3b_squid_file_name(O3B_SQUID_REGEX), "o365bypass-domains-regex.txt");
+    free(buf);
+    o3b_squid_export_free(&x);
+    o3b_policy_release(&p);
+    o3b_table_free(&t);
+}
+
+static void test_squid_conf_comments_out_empty_lists(void)
+{
+    struct o3b_policy p;
+    o3b_squid_export *x;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem;
+
+    policy_new(&p, NULL, NULL, NULL);
+    x = squid_for(NULL, &p); /* no table: every list empty */
+    mem = open_memstream(&buf, &len);
+    CU_ASSERT_EQUAL(o3b_squid_export_conf(x, "/d", mem), 0);
+    fclose(mem);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "# acl o365bypass_domains dstdomain"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "acl o365bypass dstdomain o365bypass.invalid"));
+    CU_ASSERT_PTR_NULL(strstr(buf, "\nacl o365bypass_domains "));
+    free(buf);
+    o3b_squid_export_free(&x);
+    o3b_policy_release(&p);
+}
+
+/* ---- PAC ---------------------------------------------------------------------------- */
+
+static void test_pac_has_the_decision_function_and_one_row_per_entry(void)
+{
+    o3b_table *t = table_new();
+    struct o3b_policy p;
+    int rc;
+    char *pac;
+
+    policy_new(&p, NULL, NULL, NULL);
+    pac = pac_text(t, &p, NULL, &rc);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "function FindProxyForURL(url, host) {"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "var O3B_PROXY = \"PROXY 127.0.0.1:3128\";"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "shExpMatch(h, e[0])"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "isInNet(ip, e[0], e[1])"));
+    /* pattern, specificity, rank, ports, verdict, tenant form, star offsets */
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "[\"*.a.com\", 6, 2, [80, 80, 443, 443], 1, 0, 0, 0],"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "[\"b.a.com\", 65535, 0, [80, 80, 443, 443], 0, 0, 0, 0]"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "[\"*.smtp.a.com\", 11, 1, [25, 25], 1,"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(pac, "[\"*.sharepoint.com\", 15, 2, [80, 80, 443, 443], 1, 1, 0, 15]"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(pac, "[\"10.1.0.0\", \"255.255.0.0\", 16, 2, [80, 80, 443, 443], 1]"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "// set 2 Common Default"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "var O3B_TENANTS = [];"));
+    free(pac);
+    o3b_policy_release(&p);
+    o3b_table_free(&t);
+}
+
+static void test_pac_carries_tenants_and_local_lists(void)
+{
+    static const char *const tenants[] = {"Contoso", NULL};
+    static const char *const never[] = {"evil.a.com", "10.1.9.0/24", NULL};
+    static const char *const also[] = {"*.intranet.example.org", NULL};
+    o3b_table *t = table_new();
+    struct o3b_policy p;
+    int rc;
+    char *pac;
+
+    policy_new(&p, tenants, never, also);
+    pac = pac_text(t, &p, "proxy.example.net:8080", &rc);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "var O3B_PROXY = \"PROXY proxy.example.net:8080\";"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "var O3B_TENANTS = [\"contoso\"];"));
+    /* tenant form 2 (routing domain): the host's tenant part sits between
+       "autodiscover." (13 characters) and ".onmicrosoft.com" (16) */
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(pac, "[\"autodiscover.*.onmicrosoft.com\", 29, 1, [443, 443], 1, 2, 13, 16]"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "var O3B_NEVER_HOSTS = [\n  [\"evil.a.com\", 65535, 0, "
+                                       "[1, 65535], 0, 0, 0, 0]\n];"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "[\"10.1.9.0\", \"255.255.255.0\", 24, 0, [1, 65535], 0]"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(pac, "[\"*.intranet.example.org\", 21, 0, [80, 80, 443, 443], 1, 0, 0, 0]"));
+    free(pac);
+    o3b_policy_release(&p);
+    o3b_table_free(&t);
+}
+
+static void test_pac_refuses_a_proxy_that_is_not_host_port(void)
+{
+    struct o3b_policy p;
+    int rc;
+    char *pac;
+
+    policy_new(&p, NULL, NULL, NULL);
+    pac = pac_text(NULL, &p, "proxy\"; alert(1); \"x:1", &rc);
+    CU_ASSERT_EQUAL(rc, -1);
+    free(pac);
+    o3b_policy_release(&p);
+}
+
+static void test_proxy_valid_accepts_host_ipv4_and_bracketed_ipv6(void)
+{
+    static const struct {
+        const char *text;
+        bool ok;
+    } cases[] = {
+        {"127.0.0.1:3128", true}, {"proxy.example.net:8080", true},
+        {"[::1]:3128", true},     {"proxy:65535", true},
+        {"proxy", false},         {"proxy:", false},
+        {"proxy:0", false},       {"proxy:65536", false},
+        {":3128", false},         {"::1:3128", false},
+        {"pro xy:1", false},      {"a\"b:1", false},
+        {"[::1:3128", false},     {"proxy:12a", false},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        CU_ASSERT_EQUAL(o3b_export_proxy_valid(cases[i].text), cases[i].ok);
+}
+
+static const struct o3b_unit_test tests[] = {
+    O3B_TEST(test_squid_collapses_hosts_under_a_kept_suffix),
+    O3B_TEST(test_squid_inspects_apexes_and_lower_category_hosts),
+    O3B_TEST(test_squid_writes_middle_star_and_prefix_globs_as_regexes),
+    O3B_TEST(test_squid_collapses_cidrs_and_inspects_inner_default_prefix),
+    O3B_TEST(test_squid_pins_tenant_wildcards_to_tenant_hosts),
+    O3B_TEST(test_squid_sends_never_bypass_to_the_inspect_lists),
+    O3B_TEST(test_squid_files_and_conf_name_every_list),
+    O3B_TEST(test_squid_conf_comments_out_empty_lists),
+    O3B_TEST(test_pac_has_the_decision_function_and_one_row_per_entry),
+    O3B_TEST(test_pac_carries_tenants_and_local_lists),
+    O3B_TEST(test_pac_refuses_a_proxy_that_is_not_host_port),
+    O3B_TEST(test_proxy_valid_accepts_host_ipv4_and_bracketed_ipv6),
+};
+
+O3B_UNIT_MAIN("export", tests)
