@@ -334,8 +334,15 @@ static void cmd_reload(const char *name, int type, const char **argv)
         bump_generation();
     } else {
         struct o3b_shared_status *s = o3b_shared();
-        if (s != NULL)
-            seen_generation = atomic_load(&s->table_generation);
+        if (s != NULL) {
+            unsigned long g = atomic_load(&s->table_generation);
+            /* the master bumped the generation before passing the command
+               on: if this child's tick already followed it, the file is
+               loaded (and counted) once already */
+            if (g == seen_generation)
+                return;
+            seen_generation = g;
+        }
         reload_from_disk("reload command");
     }
 }

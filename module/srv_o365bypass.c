@@ -35,13 +35,26 @@ static int config_failed;
 
 /* ---- configuration: one c-icap directive per row of o3b_directives ---------- */
 
+/*
+ * c-icap 0.5.10 parses its configuration before ServerLog is open and, unless
+ * run with -D, prints nothing about a refused directive (it just exits, with
+ * status 0): say it on stderr too, so the admin (or the service manager's
+ * journal) sees which directive and value stopped c-icap.
+ */
+static void config_error(const char *msg)
+{
+    O3B_LOG(O3B_LOG_ERROR, "configuration error: %s\n", msg);
+    if (!CI_DEBUG_STDOUT)
+        fprintf(stderr, O3B_LOG_PREFIX "configuration error: %s\n", msg);
+}
+
 static int set_directive(const char *name, const char **argv, void *setdata)
 {
     o3b_err err;
 
     (void)setdata;
     if (o3b_config_set(&o3b_g_config, name, (const char *const *)argv, &err) != 0) {
-        O3B_LOG(O3B_LOG_ERROR, "configuration error: %s\n", err.msg);
+        config_error(err.msg);
         config_failed = 1;
         return 0; /* c-icap stops on a failing directive */
     }
@@ -266,7 +279,7 @@ static int post_init_service(ci_service_xdata_t *srv_xdata, struct ci_server_con
     if (config_failed)
         return CI_ERROR;
     if (o3b_config_finish(&o3b_g_config, &err) != 0) {
-        O3B_LOG(O3B_LOG_ERROR, "configuration error: %s\n", err.msg);
+        config_error(err.msg);
         return CI_ERROR;
     }
     return o3b_table_post_init() == 0 ? CI_OK : CI_ERROR;
