@@ -291,8 +291,10 @@ static int d_areas(struct o3b_config *c, const char *const *argv, o3b_err *err)
         c->policy.areas = O3B_AREAS_ALL;
         return 0;
     }
-    c->policy.areas = mask;
-    /* the web service always includes Common; ask for the others named */
+    /* Common is a prerequisite of every other area: Microsoft's web service
+       always returns it, and so it is always bypassed with them */
+    c->policy.areas = mask | (1u << O3B_AREA_COMMON);
+    /* ask the web service for the others named */
     if (param[0] && set_string(&c->service_areas_param, param, err) != 0)
         return -1;
     if (!param[0] && set_string(&c->service_areas_param, "Common", err) != 0)
@@ -419,7 +421,8 @@ const struct o3b_directive o3b_directives[] = {
     {"BypassCategories", d_categories, "Optimize Allow",
      "categories whose endpoints are bypassed (Optimize, Allow, Default)"},
     {"ServiceAreas", d_areas, "All",
-     "service areas bypassed: All or a list of Exchange, SharePoint, Skype, Common, MEM"},
+     "service areas bypassed: All or a list of Exchange, SharePoint, Skype, MEM "
+     "(Common, their prerequisite, always included)"},
     {"RequiredOnly", d_required_only, "off", "bypass only endpoint sets marked required"},
     {"NeverBypass", d_never, "(empty)",
      "hosts, host patterns, IPs or CIDRs never bypassed; always wins; repeatable"},

@@ -424,7 +424,8 @@ void o3b_table_describe(char *table_hdr, size_t a, char *refresh_hdr, size_t b)
         snprintf(table_hdr, a,
                  "X-O365bypass-Table: version=%s; tag=%s; instance=%s; sets=%zu; entries=%zu; "
                  "fetched=%lld; pid=%ld",
-                 m->version[0] ? m->version : "seed", o3b_table_tag(t, tag, sizeof tag),
+                 m->version[0] ? m->version : c.sets ? "seed" : "empty",
+                 o3b_table_tag(t, tag, sizeof tag),
                  m->instance[0] ? m->instance : "-", c.sets, c.entries, m->fetched,
                  (long)getpid());
     } else {

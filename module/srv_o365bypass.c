@@ -192,7 +192,7 @@ static void classify(ci_request_t *req, struct o3b_target *target, struct o3b_de
         collect_hosts(h, &hv);
         st = hv.overflow ? O3B_TARGET_DUPLICATE_HOST
                          : o3b_target_parse(line, strlen(line), hv.v, hv.len, hv.n, target);
-        if (st == O3B_TARGET_OK && target->form == O3B_FORM_CONNECT)
+        if (strncmp(line, "CONNECT ", 8) == 0) /* well-formed or not */
             o3b_stats_inc(O3B_C_CONNECT);
     }
     table = o3b_snapshot_acquire(&o3b_g_snapshot, &ticket);

@@ -551,7 +551,7 @@ size_t o3b_table_memory(const o3b_table *t)
 
 char *o3b_table_tag(const o3b_table *t, char *buf, size_t size)
 {
-    const char *v = t->meta.version[0] ? t->meta.version : "seed";
+    const char *v = t->meta.version[0] ? t->meta.version : t->n_sets ? "seed" : "empty";
 
     snprintf(buf, size, "%.17s-%08x", v, (unsigned)(t->hash ^ (t->hash >> 32)));
     return buf;

@@ -146,7 +146,8 @@ uint64_t o3b_table_hash(const o3b_table *t);
 /* Bytes held by the table (all its blocks). */
 size_t o3b_table_memory(const o3b_table *t);
 
-/* Short tag that changes with the content: "<version or seed>-<8 hex>",
+/* Short tag that changes with the content: "<version>-<8 hex>", with
+   "seed" for a table without version and "empty" for one without sets,
    at most 26 characters (fits c-icap's ISTag).  Returns buf. */
 char *o3b_table_tag(const o3b_table *t, char *buf, size_t size);
 

@@ -19,7 +19,7 @@
 #   B  the seed plus a MEM set and a set of an unknown area,
 #      BypassCategories Optimize Allow Default, RequiredOnly on;
 #      DebugLevel 8: one trace line per request
-#   C  the seed, ServiceAreas Exchange
+#   C  the seed, ServiceAreas Exchange (Common, the prerequisite, stays bypassed)
 #   R  a loopback feed (tests/tools/feedserver.py) as ServiceURL,
 #      RefreshInterval 3600, DebugLevel 2; started first, so its automatic
 #      first refresh (updated) happens while A-C run; then o365bypass_refresh
@@ -444,13 +444,14 @@ EOF
     # rows: 8 table bypasses (Optimize 5: Exchange 3 + SharePoint 2; Allow 3:
     # Skype, Common, Exchange), 2 AlsoBypass, inspected 4 not listed, 2 port,
     # 2 category, 2 tenant, 2 NeverBypass, 5 malformed, 2 mismatch = 29 rows,
-    # 2 RESPMOD, 8 well-formed CONNECT; icapload: 30 GET + 30 CONNECT + 30
+    # 2 RESPMOD, 10 CONNECT (8 well-formed, 1 without port, 1 Host mismatch:
+    # a CONNECT is counted whatever its fate); icapload: 30 GET + 30 CONNECT + 30
     # RESPMOD, one third each outlook.office365.com (bypass Optimize
     # Exchange), www.example.org (not listed), fabrikam.sharepoint.com (tenant)
     # shellcheck disable=SC2034 # read by name in check_counters
     declare -gA EXPECT_A=(
         ["REQMOD requests"]=$(( 27 + 60 )) ["RESPMOD requests"]=$(( 2 + 30 ))
-        ["CONNECT requests"]=$(( 8 + 30 ))
+        ["CONNECT requests"]=$(( 10 + 30 ))
         ["bypassed"]=$(( 10 + 30 )) ["inspected"]=$(( 19 + 60 ))
         ["bypassed Optimize"]=$(( 5 + 30 )) ["bypassed Allow"]=3
         ["bypassed Exchange"]=$(( 4 + 30 )) ["bypassed SharePoint"]=2
@@ -563,15 +564,17 @@ REQMOD|GET http://outlook.office365.com/ HTTP/1.1|outlook.office365.com|bypass; 
 REQMOD|CONNECT eu.protection.outlook.com:443 HTTP/1.1|eu.protection.outlook.com:443|bypass; set=9; category=Allow; area=Exchange
 REQMOD|GET http://contoso.sharepoint.com/ HTTP/1.1|contoso.sharepoint.com|inspect; reason=service-area; set=31; category=Optimize; area=SharePoint
 REQMOD|CONNECT teams.microsoft.com:443 HTTP/1.1|teams.microsoft.com:443|inspect; reason=service-area; set=12; category=Allow; area=Skype
-RESPMOD|GET http://login.microsoftonline.com/ HTTP/1.1|login.microsoftonline.com|inspect; reason=service-area; set=56; category=Allow; area=Common
+RESPMOD|GET http://login.microsoftonline.com/ HTTP/1.1|login.microsoftonline.com|bypass; set=56; category=Allow; area=Common
+RESPMOD|GET http://contoso-my.sharepoint.com/ HTTP/1.1|contoso-my.sharepoint.com|inspect; reason=service-area; set=31; category=Optimize; area=SharePoint
 REQMOD|GET http://www.office.com/ HTTP/1.1|www.office.com|inspect; reason=category; set=147
 EOF
     run_rows C "$E2E_DIR/C.spec"
     # shellcheck disable=SC2034 # read by name in check_counters
     declare -gA EXPECT_C=(
-        ["REQMOD requests"]=5 ["RESPMOD requests"]=1 ["CONNECT requests"]=2
-        ["bypassed"]=2 ["inspected"]=4
-        ["bypassed Optimize"]=1 ["bypassed Allow"]=1 ["bypassed Exchange"]=2
+        ["REQMOD requests"]=5 ["RESPMOD requests"]=2 ["CONNECT requests"]=2
+        ["bypassed"]=3 ["inspected"]=4
+        ["bypassed Optimize"]=1 ["bypassed Allow"]=2 ["bypassed Exchange"]=2
+        ["bypassed Common"]=1
         ["inspected service area"]=3 ["inspected category"]=1
     )
     check_counters C EXPECT_C

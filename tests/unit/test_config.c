@@ -465,7 +465,7 @@ static void test_scalars_keep_the_last_value(void)
                     BIT(O3B_CAT_OPTIMIZE) | BIT(O3B_CAT_ALLOW) | BIT(O3B_CAT_DEFAULT));
     CU_ASSERT_EQUAL(set(&c, "ServiceAreas", ARGV("Exchange"), &err), 0);
     CU_ASSERT_EQUAL(set(&c, "ServiceAreas", ARGV("SharePoint"), &err), 0);
-    CU_ASSERT_EQUAL(c.policy.areas, BIT(O3B_AREA_SHAREPOINT));
+    CU_ASSERT_EQUAL(c.policy.areas, BIT(O3B_AREA_SHAREPOINT) | BIT(O3B_AREA_COMMON));
     CU_ASSERT_STRING_EQUAL(c.service_areas_param, "SharePoint");
     CU_ASSERT_EQUAL(set(&c, "FetchProxy", ARGV("http://p.example:3128"), &err), 0);
     CU_ASSERT_EQUAL(set(&c, "FetchProxy", ARGV("none"), &err), 0);
@@ -481,15 +481,16 @@ static void test_service_areas_build_the_web_service_parameter(void)
     static const struct {
         const char *argv[4];
         const char *param; /* NULL: no parameter (all areas) */
-        unsigned areas;
+        unsigned areas; /* Common, the others' prerequisite, is always in */
     } rows[] = {
         {{"Exchange,SharePoint"}, "Exchange,SharePoint",
-         BIT(O3B_AREA_EXCHANGE) | BIT(O3B_AREA_SHAREPOINT)},
+         BIT(O3B_AREA_EXCHANGE) | BIT(O3B_AREA_SHAREPOINT) | BIT(O3B_AREA_COMMON)},
         {{"Exchange", "Common", "SharePoint"}, "Exchange,SharePoint",
          BIT(O3B_AREA_EXCHANGE) | BIT(O3B_AREA_COMMON) | BIT(O3B_AREA_SHAREPOINT)},
-        {{"exchange"}, "Exchange", BIT(O3B_AREA_EXCHANGE)},
-        {{"Exchange,Exchange"}, "Exchange", BIT(O3B_AREA_EXCHANGE)},
-        {{"Skype,MEM"}, "Skype,MEM", BIT(O3B_AREA_SKYPE) | BIT(O3B_AREA_MEM)},
+        {{"exchange"}, "Exchange", BIT(O3B_AREA_EXCHANGE) | BIT(O3B_AREA_COMMON)},
+        {{"Exchange,Exchange"}, "Exchange", BIT(O3B_AREA_EXCHANGE) | BIT(O3B_AREA_COMMON)},
+        {{"Skype,MEM"}, "Skype,MEM",
+         BIT(O3B_AREA_SKYPE) | BIT(O3B_AREA_MEM) | BIT(O3B_AREA_COMMON)},
         {{"Common"}, "Common", BIT(O3B_AREA_COMMON)},
         {{"All"}, NULL, O3B_AREAS_ALL},
         {{"all"}, NULL, O3B_AREAS_ALL},
