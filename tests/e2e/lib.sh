@@ -29,7 +29,10 @@
 #
 # Environment (make check exports these; defaults suit a manual run):
 #   top_srcdir top_builddir O3B_MODULE O3B_CLI CICAP_SERVER CICAP_CLIENT SQUID
-#   PYTHON3; E2E_KEEP=1 keeps the temp dir after a successful run.
+#   PYTHON3; E2E_KEEP=1 keeps the temp dir after a successful run;
+#   E2E_CICAP_ACCESS_LOG=none: c-icap without an access log (load tests);
+#   E2E_VALGRIND=1: c-icap runs under valgrind memcheck (see the valgrind
+#   section below; `make check-valgrind`).
 
 E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${top_srcdir:=$(cd "$E2E_LIB_DIR/../.." && pwd)}"
@@ -159,6 +162,9 @@ _e2e_require() {
     for tool in "$SQUID" "$CICAP_SERVER" "$CICAP_CLIENT" "$PYTHON3" curl c-icap-config timeout; do
         command -v "$tool" >/dev/null 2>&1 || skip "$tool not found"
     done
+    if _e2e_valgrind_on; then
+        command -v "${VALGRIND:-valgrind}" >/dev/null 2>&1 || skip "E2E_VALGRIND=1: valgrind not found"
+    fi
 }
 
 # e2e_init NAME: temp dir, traps, tool checks.  Exports E2E_DIR.
@@ -181,6 +187,9 @@ _e2e_exit_trap() {
     set +e
     trap - EXIT INT TERM
     e2e_stop_all
+    if _e2e_valgrind_on && ! e2e_valgrind_verdict && (( rc == 0 )); then
+        rc=1
+    fi
     if (( rc != 0 )); then
         printf 'e2e %s: exit status %d; logs kept in %s\n' "${E2E_NAME:-}" "$rc" "${E2E_DIR:-?}" >&2
     elif [[ "${E2E_KEEP:-0}" == 1 ]]; then
@@ -348,6 +357,94 @@ start_origin() {
     hard_error "origin did not start (see origin/origin.out.log)"
 }
 
+# ---- valgrind ---------------------------------------------------------------
+#
+# E2E_VALGRIND=1: start_cicap runs c-icap under memcheck, one log per process
+# (c-icap forks its children: valgrind follows them and %p names each log),
+# with longer start and stop timeouts.  No leak check (c-icap itself leaks
+# noisily at exit) and no origin tracking (too slow): the point is errors -
+# invalid reads and writes, uninitialised values, bad frees.  At exit the
+# suite fails if an error has a frame in our code (srv_o365bypass.so, an
+# o3b_* function, a module/*.c file) in any of its stacks (where it
+# happened, where the block was allocated or freed), and prints it; errors
+# entirely inside c-icap or libc are printed as warnings only.
+# E2E_VALGRIND_OPTS adds options (e.g. --suppressions=FILE); VALGRIND names
+# the binary.
+
+E2E_VALGRIND_EXIT=97
+_e2e_valgrind_on() { [[ "${E2E_VALGRIND:-0}" == 1 ]]; }
+
+if _e2e_valgrind_on; then
+    read -r -a _E2E_VALGRIND_EXTRA <<< "${E2E_VALGRIND_OPTS:-}"
+    E2E_VALGRIND_CMD=("${VALGRIND:-valgrind}" --tool=memcheck --trace-children=yes
+        "--error-exitcode=$E2E_VALGRIND_EXIT" --track-origins=no --leak-check=no
+        --num-callers=40 --fullpath-after= "${_E2E_VALGRIND_EXTRA[@]}")
+fi
+
+# Error blocks of one valgrind log, each introduced by "@@ours" or "@@other"
+# and indented.  A block starts at an unindented message line (after an
+# optional "Thread N:" line) and runs until the next one or an empty
+# "==PID== " line; it counts if it has a stack and its message is not a
+# warning, a signal report, a summary or a leak record (leaks are not
+# judged: see above).
+_e2e_valgrind_blocks() {
+    awk '
+        function flush(   i) {
+            if (n > 0 && stack && head !~ skip) {
+                print (ours ? "@@ours " : "@@other ") FILENAME
+                for (i = 1; i <= n; i++) print "    " b[i]
+            }
+            n = 0; stack = 0; ours = 0; head = ""
+        }
+        BEGIN {
+            skip = "^(Warning|WARNING|Process terminating|HEAP SUMMARY|LEAK SUMMARY|" \
+                   "ERROR SUMMARY|Memcheck|Using Valgrind|Command|Parent PID|Copyright|" \
+                   "[0-9,]+ bytes in [0-9,]+ blocks are )"
+            mine = "srv_o365bypass[.]so|[: ]o3b_[A-Za-z0-9_]+ |/module/[A-Za-z0-9_]+[.]c:[0-9]+"
+        }
+        /^==[0-9]+==/ {
+            line = $0
+            sub(/^==[0-9]+== ?/, "", line)
+            if (line == "") { flush(); next }
+            if (line !~ /^ /) {
+                if (!(n == 1 && b[1] ~ /^Thread [0-9]+/)) flush()
+                if (line !~ /^Thread [0-9]+/) head = line
+            }
+            b[++n] = line
+            if (line ~ /^ +(at|by) 0x/) stack = 1
+            if (line ~ mine) ours = 1
+        }
+        END { flush() }' "$1"
+}
+
+# e2e_valgrind_verdict: read every valgrind log under E2E_DIR; print errors
+# in our code (return 1) and the others as warnings (return 0).
+e2e_valgrind_verdict() {
+    local f blocks all="" logs=0 ours others
+    [[ -n "${E2E_DIR:-}" && -d "$E2E_DIR" ]] || return 0
+    while IFS= read -r f; do
+        logs=$(( logs + 1 ))
+        blocks=$(_e2e_valgrind_blocks "$f")
+        [[ -n "$blocks" ]] && all+="$blocks"$'\n'
+    done < <(find "$E2E_DIR" -name 'valgrind.*.log' -type f | sort)
+    ours=$(grep -c '^@@ours ' <<< "$all" || true)
+    others=$(grep -c '^@@other ' <<< "$all" || true)
+    if (( others > 0 )); then
+        printf 'WARNING (valgrind): %d error(s) entirely outside our code (c-icap/libc):\n' \
+            "$others" >&2
+        awk '/^@@/ { show = ($1 == "@@other"); if (show) print "  in " substr($2, length(d) + 2); next }
+             show' d="$E2E_DIR" <<< "$all" | head -n 200 >&2
+    fi
+    if (( ours > 0 )); then
+        printf 'FAIL (valgrind): %d error(s) with a frame in our code:\n' "$ours" >&2
+        awk '/^@@/ { show = ($1 == "@@ours"); if (show) print "  in " substr($2, length(d) + 2); next }
+             show' d="$E2E_DIR" <<< "$all" >&2
+    fi
+    printf 'valgrind: %d log(s), %d error(s) in our code, %d elsewhere\n' \
+        "$logs" "$ours" "$others" >&2
+    (( ours == 0 ))
+}
+
 # ---- c-icap -----------------------------------------------------------------
 
 _cicap_write_conf() {
@@ -361,7 +458,7 @@ _cicap_write_conf() {
         echo "TmpDir $dir/tmp"
         echo "ServerLog $dir/server.log"
         echo 'LogFormat e2e "%im %iu %is %huo %{X-O365bypass-Decision}<ih"'
-        echo "AccessLog $dir/access.log e2e"
+        [[ "${E2E_CICAP_ACCESS_LOG:-}" == none ]] || echo "AccessLog $dir/access.log e2e"
         echo "StartServers 2"
         echo "MaxServers 4"
         echo "ThreadsPerChild 8"
@@ -411,24 +508,29 @@ _cicap_remove_owned() {
 }
 
 # start_cicap CONF_LINE...: write a c-icap.conf (echo service = the DLP
-# stand-in, plus the given lines), start `c-icap -N`, wait until echo
-# answers OPTIONS (20 s).  Exports CICAP_PORT CICAP_PID CICAP_ACCESS_LOG
+# stand-in, plus the given lines), start `c-icap -N` (under valgrind with
+# E2E_VALGRIND=1), wait until echo answers OPTIONS (20 s; 180 s under
+# valgrind).  Exports CICAP_PORT CICAP_PID CICAP_ACCESS_LOG
 # CICAP_SERVER_LOG CICAP_CTL CICAP_DIR.
 start_cicap() {
-    local dir attempt port
+    local dir attempt port ready_s=20 launcher=()
     _E2E_INSTANCE=$(( _E2E_INSTANCE + 1 ))
     dir="$E2E_DIR/cicap$_E2E_INSTANCE"
     mkdir -p "$dir/tmp"
+    if _e2e_valgrind_on; then
+        ready_s=180
+        launcher=("${E2E_VALGRIND_CMD[@]}" "--log-file=$dir/valgrind.%p.log")
+    fi
     for attempt in 1 2 3; do
         port=$(free_port) || hard_error "no free port for c-icap"
         _cicap_write_conf "$dir" "$port" "$@"
         rm -f "$dir/c-icap.pid" "$dir/owned-files"
         : > "$dir/server.log"
-        "$CICAP_SERVER" -N -f "$dir/c-icap.conf" > "$dir/stdout.log" 2>&1 &
+        "${launcher[@]}" "$CICAP_SERVER" -N -f "$dir/c-icap.conf" > "$dir/stdout.log" 2>&1 &
         CICAP_PID=$!
         _e2e_register cicap "$CICAP_PID"
         _E2E_CICAP_DIR[$CICAP_PID]=$dir
-        if wait_until 20 _cicap_ready "$CICAP_PID" "$port" && _pid_alive "$CICAP_PID"; then
+        if wait_until "$ready_s" _cicap_ready "$CICAP_PID" "$port" && _pid_alive "$CICAP_PID"; then
             _cicap_record_owned "$CICAP_PID" "$dir/owned-files"
             CICAP_PORT=$port
             CICAP_DIR=$dir
@@ -462,12 +564,12 @@ _e2e_kill_cicap_tree() {
         children=$(_child_pids "$master" || true)
         _cicap_record_owned "$master" "$dir/owned-files"
     fi
-    stop_pid "$master" 15
+    stop_pid "$master" "$(_e2e_valgrind_on && echo 90 || echo 15)"
     for child in $children; do
         # Children the master did not take down (it was KILLed): still ours
         # only if they still run our config.
         if _pid_alive "$child" && grep -qF "$dir/c-icap.conf" "/proc/$child/cmdline" 2>/dev/null; then
-            stop_pid "$child" 3
+            stop_pid "$child" "$(_e2e_valgrind_on && echo 30 || echo 3)"
         fi
     done
     _cicap_remove_owned "$dir/owned-files"
