@@ -9,8 +9,12 @@
  *   "*.suffix" patterns and the anchor of other glob shapes), and CIDRs keyed
  *   by (family, prefix length, masked address).  A slot points at a run of
  *   entries with the same key in `order`, in insertion order.
- * - A 256-bit filter over suffix-key hashes and the range of suffix-key
+ * - A 1024-bit filter over suffix-key hashes and the range of suffix-key
  *   lengths skip most suffix probes without touching the table.
+ * - The hashing pass has no data-dependent branch (dot positions are
+ *   recorded branch-free) and the port check is inlined: on the real table
+ *   a lookup costs little more than hashing the host once (see
+ *   tests/bench/bench_lookup.c).
  * - Everything lives in one allocation laid out by finish(); lookups only
  *   read it, allocate nothing and take no lock.
  */
@@ -23,7 +27,8 @@
 
 #define FNV32_OFFSET 2166136261u
 #define FNV32_PRIME 16777619u
-#define MAX_DOTS 128 /* a 253-character host has at most 126 dots */
+#define MAX_DOTS (O3B_HOST_MAX + 1) /* any byte after the first may be a dot */
+#define FILTER_BITS 1024u           /* 7% false hits with Worldwide's 74 suffix keys */
 
 struct key_slot {          /* exact and suffix tables */
     const char *key;       /* NULL: empty slot */
@@ -59,7 +64,7 @@ struct o3b_index {
     uint32_t exact_mask;
     struct key_slot *suffix;
     uint32_t suffix_mask;
-    uint64_t suffix_filter[4];
+    uint64_t suffix_filter[FILTER_BITS / 64];
     uint16_t suffix_min_len, suffix_max_len;
     uint16_t glob_extra;   /* max(specificity - key length) over glob entries */
     struct cidr_table v4, v6;
@@ -259,9 +264,15 @@ static uint32_t hash_cidr(uint8_t family, uint8_t prefix, const uint8_t *addr)
     return h;
 }
 
+/* The filter takes the hash's top bits; the tables take its bottom bits. */
 static inline unsigned filter_bit(uint32_t h)
 {
-    return (h >> 24) & 255u;
+    return h >> (32 - 10); /* log2(FILTER_BITS) */
+}
+
+static inline bool filter_has(const uint64_t *filter, uint32_t h)
+{
+    return (filter[filter_bit(h) >> 6] >> (filter_bit(h) & 63)) & 1u;
 }
 
 static uint32_t table_size(size_t keys)
@@ -523,12 +534,23 @@ void o3b_index_free(o3b_index **ix)
 
 /* ---- lookups ------------------------------------------------------------------ */
 
+/* o3b_ports_contain(), inlined: it runs for every candidate of every lookup. */
+static inline bool accepts(const o3b_index *ix, const struct o3b_index_entry *e, uint16_t port)
+{
+    const struct o3b_port_range *r = ix->ranges + e->ports;
+
+    if (port == 0)
+        return e->n_ports > 0;
+    for (unsigned i = 0; i < e->n_ports; i++)
+        if (port >= r[i].lo && port <= r[i].hi)
+            return true;
+    return false;
+}
+
 bool o3b_index_entry_accepts(const o3b_index *ix, const struct o3b_index_entry *e,
                              uint16_t port)
 {
-    if (port == 0)
-        return e->n_ports > 0;
-    return o3b_ports_contain(ix->ranges + e->ports, e->n_ports, port);
+    return accepts(ix, e, port);
 }
 
 /* Level bookkeeping shared by host and address lookups. */
@@ -554,7 +576,7 @@ static inline void consider(const o3b_index *ix, struct level *lv, const struct 
         lv->first = e;
     }
     lv->candidates++;
-    if (!o3b_index_entry_accepts(ix, e, port))
+    if (!accepts(ix, e, port))
         return;
     if (lv->best == NULL || e->rank > lv->best->rank ||
         (e->rank == lv->best->rank && e < lv->best))
@@ -591,13 +613,37 @@ static void visit_run(const o3b_index *ix, const struct key_slot *s, const char 
     }
 }
 
+/*
+ * One right-to-left FNV-1a pass over host[0..len) (len >= 1): returns the
+ * hash of the whole host in *whole and, for every dot after the first byte,
+ * the hash of the suffix starting at it, right to left.  Branch-free per
+ * byte: each position is written and kept only if it holds a dot, so the
+ * data-dependent dot positions cost no mispredicted branch.
+ */
+static inline unsigned hash_suffixes(const char *host, size_t len, uint32_t *whole,
+                                     uint32_t dot_hash[MAX_DOTS], uint16_t dot_pos[MAX_DOTS])
+{
+    uint32_t h = FNV32_OFFSET;
+    unsigned n = 0;
+
+    for (size_t i = len - 1; i > 0; i--) {
+        unsigned char c = (unsigned char)host[i];
+        h = (h ^ c) * FNV32_PRIME;
+        dot_hash[n] = h;
+        dot_pos[n] = (uint16_t)i;
+        n += c == '.';
+    }
+    *whole = (h ^ (unsigned char)host[0]) * FNV32_PRIME;
+    return n;
+}
+
 void o3b_index_lookup_host(const o3b_index *ix, const char *host, size_t len, uint16_t port,
                            struct o3b_hit *hit)
 {
     uint32_t dot_hash[MAX_DOTS];
     uint16_t dot_pos[MAX_DOTS];
-    unsigned n_dots = 0;
-    uint32_t h = FNV32_OFFSET;
+    unsigned n_dots;
+    uint32_t h;
     struct level lv = {0};
     const struct key_slot *s;
 
@@ -605,13 +651,7 @@ void o3b_index_lookup_host(const o3b_index *ix, const char *host, size_t len, ui
         finish_hit(&lv, hit);
         return;
     }
-    for (size_t i = len; i-- > 0;) {
-        h = (h ^ (unsigned char)host[i]) * FNV32_PRIME;
-        if (host[i] == '.' && i > 0 && n_dots < MAX_DOTS) {
-            dot_hash[n_dots] = h;
-            dot_pos[n_dots++] = (uint16_t)i;
-        }
-    }
+    n_dots = hash_suffixes(host, len, &h, dot_hash, dot_pos);
     s = probe(ix->exact, ix->exact_mask, h, host, len);
     if (s != NULL) { /* an exact host is the most specific level there is */
         visit_run(ix, s, host, len, port, &lv);
@@ -626,7 +666,7 @@ void o3b_index_lookup_host(const o3b_index *ix, const char *host, size_t len, ui
         if (lv.any && lv.spec > klen + ix->glob_extra)
             break; /* nothing shorter can reach the level already found */
         if (klen < ix->suffix_min_len || klen > ix->suffix_max_len ||
-            !(ix->suffix_filter[filter_bit(kh) >> 6] & (1ull << (filter_bit(kh) & 63))))
+            !filter_has(ix->suffix_filter, kh))
             continue;
         s = probe(ix->suffix, ix->suffix_mask, kh, host + pos, klen);
         if (s != NULL)
