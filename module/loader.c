@@ -171,6 +171,20 @@ static int add_set(o3b_table_builder *b, const cJSON *set, o3b_err *err)
     return 0;
 }
 
+/* 1..max characters of [A-Za-z0-9_-]. */
+static bool plain_word(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+            return false;
+    return true;
+}
+
 static void copy_field(char *dst, size_t size, const char *src)
 {
     snprintf(dst, size, "%s", src ? src : "");
@@ -193,16 +207,31 @@ static const cJSON *unwrap(const cJSON *root, struct o3b_table_meta *meta, o3b_e
         o3b_err_set(err, "cache file without an 'endpoints' array");
         return NULL;
     }
+    /* instance and version end up in log lines, the ISTag and ICAP headers:
+       only the shapes Microsoft uses, so a tampered file cannot inject */
     if (opt_string(root, "instance", &s, err) != 0)
         return NULL;
+    if (s && !plain_word(s, 31)) {
+        o3b_err_set(err, "cache file: \"instance\" is not a plain name");
+        return NULL;
+    }
     if (s)
         copy_field(meta->instance, sizeof meta->instance, s);
     if (opt_string(root, "version", &s, err) != 0)
         return NULL;
+    if (s && s[0] != '\0' && (strlen(s) != 10 || strspn(s, "0123456789") != 10)) {
+        o3b_err_set(err, "cache file: \"version\" is not a 10-digit version");
+        return NULL;
+    }
     if (s)
         copy_field(meta->version, sizeof meta->version, s);
     if (opt_string(root, "source", &s, err) != 0)
         return NULL;
+    for (const char *p = s; p && *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) {
+            o3b_err_set(err, "cache file: \"source\" holds a control or non-ASCII byte");
+            return NULL;
+        }
     if (s)
         copy_field(meta->source, sizeof meta->source, s);
     /* out of long long's range the cast is undefined: leave "unknown" (0) */

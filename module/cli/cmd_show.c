@@ -94,7 +94,10 @@ static long long json_number(const cJSON *o, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
 
-    return cJSON_IsNumber(v) ? (long long)v->valuedouble : 0;
+    /* out of long long's range the cast is undefined: treat as unknown */
+    return cJSON_IsNumber(v) && v->valuedouble > -9.2e18 && v->valuedouble < 9.2e18
+               ? (long long)v->valuedouble
+               : 0;
 }
 
 /* status-<Instance>.json, written by the module's master after each attempt. */

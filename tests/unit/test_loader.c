@@ -388,6 +388,15 @@ static void test_cache_wrapper_refuses_other_formats(void)
         {"{\"o365bypass\": 1, \"instance\": 5, \"endpoints\": [" GOOD_SET "]}", "'instance'"},
         {"{\"o365bypass\": 1, \"version\": [], \"endpoints\": [" GOOD_SET "]}", "'version'"},
         {"{\"o365bypass\": 1, \"endpoints\": []}", "no endpoint set"},
+        /* meta that reaches logs, the ISTag and ICAP headers: no injection */
+        {"{\"o365bypass\": 1, \"version\": \"2025\\r\\nX: y\", \"endpoints\": [" GOOD_SET "]}",
+         "10-digit version"},
+        {"{\"o365bypass\": 1, \"version\": \"v1\", \"endpoints\": [" GOOD_SET "]}",
+         "10-digit version"},
+        {"{\"o365bypass\": 1, \"instance\": \"World wide\", \"endpoints\": [" GOOD_SET "]}",
+         "plain name"},
+        {"{\"o365bypass\": 1, \"source\": \"a\\nb\", \"endpoints\": [" GOOD_SET "]}",
+         "control"},
     };
     o3b_err err;
 
