@@ -62,8 +62,12 @@ enum o3b_counter {
 
 /* Register every counter (mod_init_service: c-icap requires it there). */
 void o3b_stats_register(void);
-/* Count in this process (children only: the master's increments are lost). */
+/* Count in this process (children only: the master's increments are lost).
+   Lock-free; the count reaches c-icap at the next o3b_stats_flush(). */
 void o3b_stats_inc(enum o3b_counter c);
+/* Move this process's counts into c-icap's counters (children's tick, at
+   child stop, and before answering a control command). */
+void o3b_stats_flush(void);
 /* Count a refresh outcome from the master: parked in the shared page until
    a child moves it into c-icap's counters. */
 void o3b_stats_park_refresh(enum o3b_refresh_outcome o);

@@ -168,13 +168,14 @@ static void child_follow_master(void)
     unsigned long g;
 
     o3b_stats_drain_parked();
-    if (s == NULL)
-        return;
-    g = atomic_load(&s->table_generation);
-    if (g != seen_generation) {
-        seen_generation = g;
-        reload_from_disk("new table from the master");
+    if (s != NULL) {
+        g = atomic_load(&s->table_generation);
+        if (g != seen_generation) {
+            seen_generation = g;
+            reload_from_disk("new table from the master");
+        }
     }
+    o3b_stats_flush();
 }
 
 /* ---- the master's refresh ---------------------------------------------------------- */
@@ -339,12 +340,24 @@ static void cmd_reload(const char *name, int type, const char **argv)
             /* the master bumped the generation before passing the command
                on: if this child's tick already followed it, the file is
                loaded (and counted) once already */
-            if (g == seen_generation)
+            if (g == seen_generation) {
+                o3b_stats_flush();
                 return;
+            }
             seen_generation = g;
         }
         reload_from_disk("reload command");
+        o3b_stats_flush();
     }
+}
+
+/* A child going away hands over what it counted since its last tick. */
+static void child_stop(const char *name, int type, void *data)
+{
+    (void)name;
+    (void)type;
+    (void)data;
+    o3b_stats_flush();
 }
 
 static void cmd_accept(const char *name, int type, const char **argv)
@@ -398,6 +411,7 @@ int o3b_table_post_init(void)
     ci_command_register_ctl_cmd(CMD_RELOAD, CI_CMD_MONITOR_PROC | CI_CMD_CHILDS_PROC, cmd_reload);
     ci_command_register_ctl_cmd(CMD_ACCEPT, CI_CMD_MONITOR_PROC | CI_CMD_CHILDS_PROC, cmd_accept);
     ci_command_register_action("o365bypass_child_start", CI_CMD_CHILD_START, NULL, child_start);
+    ci_command_register_action("o365bypass_child_stop", CI_CMD_CHILD_STOP, NULL, child_stop);
     ci_command_register_action(TICK_NAME, CI_CMD_ONDEMAND, NULL, child_tick);
     ci_command_register_action(MASTER_TICK_NAME, CI_CMD_MONITOR_ONDEMAND, NULL, master_tick);
     ci_command_schedule(TICK_NAME, NULL, CHILD_TICK_S);

@@ -477,6 +477,13 @@ phase_stats() {
     icap_req -req https://www.example.org/              # inspect not listed
     icap_req -req https://outlook.office.com:8443/      # inspect port
     icap_req -f "$E2E_DIR/body.txt" -resp https://contoso.sharepoint.com/x  # RESPMOD bypass
+    # the children hand their counts to c-icap once a second: wait for them
+    local i
+    for (( i = 0; i < 50; i++ )); do
+        "$O3B_CLI" stats --server "127.0.0.1:$CICAP_PORT" 2>/dev/null \
+            | grep -Eq '^ *RESPMOD requests +1$' && break
+        sleep 0.1
+    done
     run_cli out rc stats --server "127.0.0.1:$CICAP_PORT"
     check_eq 0 "$rc" "stats exit"
     printf '%s\n' "$out" > "$E2E_DIR/stats.txt"

@@ -337,6 +337,7 @@ check_eq "$PIDS_AT_START" "$(child_pids)" "children not restarted by the swap"
 
 phase counters
 wait_until 5 _counter_at_least "refresh updated" 2 || true
+wait_until 5 _counter_at_least "table loads" $(( 2 * CHILDREN )) || true
 check_ge 2 "$(counter "refresh updated")" "counter 'refresh updated'"
 check_ge "$(( 2 * CHILDREN ))" "$(counter "table loads")" "counter 'table loads'"
 check_eq 0 "$(counter "table load failures")" "counter 'table load failures'"

@@ -208,9 +208,26 @@ _counter_is() { [[ "$(counter "$1")" == "$2" ]]; }
 
 # check_counters WHAT EXPECTED_ARRAY_NAME: every label exactly (unnamed: 0),
 # and the page lists exactly the labels of glue_stats.c.
+# Do the counters on the info page equal the wanted values (absent = 0)?
+_counters_match() {
+    local label
+    local -n wanted=$1
+    read_counters
+    for label in "${LABELS[@]}"; do
+        [[ "${COUNTERS[$label]:-absent}" == "${wanted[$label]:-0}" ]] || return 1
+    done
+    return 0
+}
+
 check_counters() {
-    local what=$1 label want got
+    local what=$1 label want got i
     local -n want_of=$2
+    # children hand their counts to c-icap once a second (their tick): wait
+    # up to 5 s for the page to settle on the wanted values, then check
+    for (( i = 0; i < 50; i++ )); do
+        _counters_match "$2" && break
+        sleep 0.1
+    done
     read_counters
     check_eq "${#LABELS[@]}" "${#COUNTERS[@]}" "$what: number of o365bypass counters on the info page"
     for label in "${!want_of[@]}"; do
