@@ -248,14 +248,14 @@ _pid_alive() {
 stop_pid() {
     local pid=$1 limit=${2:-5} i
     if _pid_alive "$pid"; then
-        kill -TERM "$pid" 2>/dev/null
+        kill -TERM "$pid" 2>/dev/null || true # it may have just exited by itself
         for (( i = 0; i < limit * 10; i++ )); do
             _pid_alive "$pid" || break
             sleep 0.1
         done
         if _pid_alive "$pid"; then
             e2e_log "pid $pid ignored TERM for ${limit}s: KILL"
-            kill -KILL "$pid" 2>/dev/null
+            kill -KILL "$pid" 2>/dev/null || true
         fi
     fi
     wait "$pid" 2>/dev/null || true
