@@ -119,7 +119,7 @@ static void with_client_id(const char *url, const char *id, char *buf, size_t si
     snprintf(buf, size, "%s%cClientRequestId=%s", url, strchr(url, '?') ? '&' : '?', id);
 }
 
-static struct o3b_fetch_opts fetch_opts(const struct o3b_config *cfg)
+struct o3b_fetch_opts o3b_config_fetch_opts(const struct o3b_config *cfg)
 {
     struct o3b_fetch_opts o = {0};
 
@@ -167,7 +167,7 @@ static time_t top_of_next_hour(time_t now)
 static int fetch_latest(struct o3b_refresher *r, char latest[32], o3b_err *err)
 {
     const struct o3b_config *cfg = r->cfg;
-    struct o3b_fetch_opts o = fetch_opts(cfg);
+    struct o3b_fetch_opts o = o3b_config_fetch_opts(cfg);
     struct o3b_fetch_result res = {0};
     char base[600], url[700];
     const cJSON *v;
@@ -271,7 +271,7 @@ static enum o3b_refresh_outcome fetch_endpoints(struct o3b_refresher *r,
                                                 o3b_err *err)
 {
     const struct o3b_config *cfg = r->cfg;
-    struct o3b_fetch_opts o = fetch_opts(cfg);
+    struct o3b_fetch_opts o = o3b_config_fetch_opts(cfg);
     struct o3b_fetch_result res = {0};
     struct o3b_load_opts lo = {0};
     struct o3b_table_meta meta = {0};

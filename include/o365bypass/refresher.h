@@ -26,6 +26,7 @@
 
 #include "o365bypass/config.h"
 #include "o365bypass/errors.h"
+#include "o365bypass/fetcher.h"
 #include "o365bypass/table.h"
 
 enum o3b_refresh_outcome {
@@ -79,6 +80,10 @@ time_t o3b_refresher_next_due(const struct o3b_refresher *r);
 
 /* The ClientRequestId in use. */
 const char *o3b_refresher_client_id(const struct o3b_refresher *r);
+
+/* The fetch options the configuration asks for (CAFile, CAPath, FetchProxy,
+   ConnectTimeout, FetchTimeout, MaxFeedBytes); strings borrowed from cfg. */
+struct o3b_fetch_opts o3b_config_fetch_opts(const struct o3b_config *cfg);
 
 /* The URL the endpoints would be fetched from, without ClientRequestId
    (also stored as the table's source).  Returns buf. */

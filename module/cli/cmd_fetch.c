@@ -42,19 +42,6 @@ static const char fetch_help[] =
     "\n"
     "Exit status: 0 fetched or already the latest, 2 error.\n";
 
-static struct o3b_fetch_opts fetch_opts(const struct o3b_config *cfg)
-{
-    struct o3b_fetch_opts o = {0};
-
-    o.ca_file = cfg->ca_file;
-    o.ca_path = cfg->ca_path;
-    o.proxy = cfg->fetch_proxy;
-    o.connect_timeout_s = cfg->connect_timeout;
-    o.total_timeout_s = cfg->fetch_timeout;
-    o.max_bytes = (size_t)cfg->max_feed_bytes;
-    return o;
-}
-
 static const char *version_of(const o3b_table *t)
 {
     return t && o3b_table_meta(t)->version[0] ? o3b_table_meta(t)->version : NULL;
@@ -124,7 +111,7 @@ static o3b_table *download(struct cli_ctx *ctx, struct o3b_refresher *r, const c
                            struct o3b_fetch_result *res)
 {
     const struct o3b_config *cfg = &ctx->cfg;
-    struct o3b_fetch_opts fo = fetch_opts(cfg);
+    struct o3b_fetch_opts fo = o3b_config_fetch_opts(cfg);
     struct o3b_load_opts lo = {0};
     struct o3b_table_meta meta = {0};
     char source[1024], url[1200];

@@ -62,31 +62,6 @@ static bool have_tls;
 
 /* ---- helpers: processes and files ---------------------------------------- */
 
-/* snprintf that treats truncation as a bug in the test (abort). */
-static void str_format(char *out, size_t size, const char *fmt, ...) O3B_PRINTF(3, 4);
-
-static void str_format(char *out, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(out, size, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= size) {
-        fprintf(stderr, "test_fetcher: string too long for its buffer: %s\n", fmt);
-        abort();
-    }
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* In a forked child: exec argv (searched in PATH), or _exit(127). */
 static void exec_or_die(const char *const argv[])
 {

@@ -62,31 +62,6 @@ static char feed_base[64]; /* "http://127.0.0.1:PORT" */
 
 /* ---- small helpers ------------------------------------------------------------ */
 
-static void str_format(char *out, size_t size, const char *fmt, ...) O3B_PRINTF(3, 4);
-
-/* snprintf that treats truncation as a bug in the test (abort). */
-static void str_format(char *out, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(out, size, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= size) {
-        fprintf(stderr, "test_refresher: string too long for its buffer: %s\n", fmt);
-        abort();
-    }
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static char *read_whole(const char *path, size_t *len)
 {
     o3b_err err;

@@ -11,8 +11,10 @@
 
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #ifndef O3B_TEST_DATA
 #define O3B_TEST_DATA "tests/data"
@@ -35,6 +37,32 @@ static inline int o3b_unit_add_suite(const char *name, const struct o3b_unit_tes
         if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
             return -1;
     return 0;
+}
+
+/* snprintf that treats truncation as a bug in the test (abort). */
+static inline void str_format(char *out, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static inline void str_format(char *out, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(out, size, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= size) {
+        fprintf(stderr, "test: string too long for its buffer: %s\n", fmt);
+        abort();
+    }
+}
+
+/* Seconds on the monotonic clock. */
+static inline double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Run everything registered; exit status for main(). */
