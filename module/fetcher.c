@@ -19,6 +19,7 @@
 #include "o365bypass/fetcher.h"
 
 #include <curl/curl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -269,6 +270,31 @@ static int take_body(struct fetch_state *st, struct o3b_fetch_result *out, o3b_e
     return 0;
 }
 
+/*
+ * curl_easy_perform with SIGPIPE blocked in this thread.  CURLOPT_NOSIGNAL
+ * stops libcurl from ignoring SIGPIPE itself, and c-icap's master (where the
+ * refresher runs) does not ignore it: a peer closing mid-write must not kill
+ * the server.  A SIGPIPE raised meanwhile is consumed before unblocking.
+ */
+static CURLcode perform_without_sigpipe(CURL *h)
+{
+    sigset_t pipe_only, old;
+    CURLcode rc;
+
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    if (pthread_sigmask(SIG_BLOCK, &pipe_only, &old) != 0)
+        return curl_easy_perform(h);
+    rc = curl_easy_perform(h);
+    if (!sigismember(&old, SIGPIPE)) {
+        struct timespec none = {0, 0};
+        while (sigtimedwait(&pipe_only, NULL, &none) == SIGPIPE)
+            ;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
 int o3b_fetch(const char *url, const struct o3b_fetch_opts *opts,
               struct o3b_fetch_result *out, o3b_err *err)
 {
@@ -296,7 +322,7 @@ int o3b_fetch(const char *url, const struct o3b_fetch_opts *opts,
     if (rc == CURLE_OK)
         rc = set_limits(h, o, st.max_bytes);
     if (rc == CURLE_OK)
-        rc = curl_easy_perform(h);
+        rc = perform_without_sigpipe(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->http_status);
     out->retry_after_s = st.retry_after_s;
     if (rc != CURLE_OK)
