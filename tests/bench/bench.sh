@@ -8,11 +8,17 @@
 #
 #  micro  tests/bench/micro.sh: the core's lookup against a naive fnmatch
 #         scan and a one-probe hash floor; table build time and memory.
-#  icap   one c-icap instance serving both the module and c-icap's srv_echo;
-#         tests/bench/icapload sends Squid-shaped REQMODs (header-only GET,
-#         4 KiB POST with the Preview Squid sends each service, CONNECT) over
-#         persistent connections.  Runs alternate module/echo (ABBA order),
-#         BENCH_ROUNDS rounds of BENCH_SECONDS each; medians are reported.
+#  icap   one c-icap instance serving the module, c-icap's srv_echo (the
+#         baseline the goals name) and tests/bench/srv_noop.c, a service
+#         that answers 204 in the preview and does nothing else (the floor
+#         of any c-icap service); tests/bench/icapload sends Squid-shaped
+#         REQMODs (header-only GET, 4 KiB POST with the Preview Squid sends
+#         each service, CONNECT) over persistent connections.  Runs are
+#         interleaved echo/module/noop, then noop/module/echo (the module in
+#         the middle, so drift hits each pair alike), BENCH_ROUNDS rounds of
+#         BENCH_SECONDS each; medians are reported, ratios are medians of
+#         the per-round ratios: module/echo (the goals), module/noop (the
+#         module's own cost), noop/echo (what doing nothing gets).
 #         Only interleaved runs against one instance are compared: the same
 #         c-icap varies ~20% between restarts.
 #  squid  real Squid on loopback in three modes at once (no adaptation;
@@ -33,7 +39,8 @@
 # usage: tests/bench/bench.sh BUILDDIR SRCDIR      (what `make bench` runs)
 # Environment (empty means the default):
 #   BENCH_SECONDS        one ICAP run, seconds (default 2, 1..20)
-#   BENCH_ROUNDS         interleaved ICAP rounds (default 5, 1..15)
+#   BENCH_ROUNDS         interleaved ICAP rounds (default 6, 1..15; even
+#                        numbers balance the order of the services)
 #   BENCH_SQUID_SECONDS  one wrk run through Squid, seconds (default 3, 1..20)
 #   BENCH_SQUID_ROUNDS   interleaved Squid rounds (default 3, 1..15)
 #   BENCH_CONNECTIONS    icapload connections (default 4)
@@ -62,13 +69,14 @@ bounded_int() {
     echo "$value"
 }
 ICAP_SECONDS=$(bounded_int BENCH_SECONDS 2 1 20)
-ICAP_ROUNDS=$(bounded_int BENCH_ROUNDS 5 1 15)
+ICAP_ROUNDS=$(bounded_int BENCH_ROUNDS 6 1 15)
 SQUID_SECONDS=$(bounded_int BENCH_SQUID_SECONDS 3 1 20)
 SQUID_ROUNDS=$(bounded_int BENCH_SQUID_ROUNDS 3 1 15)
 ICAP_CONNECTIONS=$(bounded_int BENCH_CONNECTIONS 4 1 64)
 PARTS=${BENCH_PARTS:-micro icap squid}
 
 ICAPLOAD="$BUILDDIR/tests/bench/icapload"
+NOOP_MODULE="$BUILDDIR/tests/bench/.libs/srv_noop.so"
 ORIGIN_BIN="$BUILDDIR/tests/bench/bench_origin"
 ICAP_BODY=4096                 # the POST body of the ICAP part
 ICAP_MAX_RATE=250000           # -n bound per second of run (icapload stores a latency per request)
@@ -310,7 +318,7 @@ micro_rows() {
     fi
 }
 
-# ---- part 2: ICAP, module vs srv_echo on one c-icap ----------------------------
+# ---- part 2: ICAP, module vs srv_echo and noop on one c-icap -------------------
 
 # The host mix: bypassed Microsoft 365 destinations and inspected ones.
 write_icap_hosts() {
@@ -353,7 +361,8 @@ CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 # req/s, though not immune: preemption costs caches and wake-ups).
 icap_run() {
     local service=$1 kind=$2 round=$3 preview=0 json rc=0 key cpu0 cpu1 cpu_us
-    # What Squid sends: the Preview each service advertised (echo 1024, module 0).
+    # What Squid sends: the Preview each service advertised (echo 1024, module
+    # and noop 0).
     [[ "$kind" == post && "$service" == echo ]] && preview=1024
     cpu0=$(cicap_cpu_ticks)
     json=$(timeout $(( ICAP_SECONDS + 30 )) "$ICAPLOAD" -j \
@@ -383,15 +392,21 @@ icap_run() {
         "$(json_field "$json" p99_us)" "$cpu_us" "$(json_field "$json" errors)"
 }
 
+# The three services of the ICAP part, in the order of odd rounds; even
+# rounds run them backwards.  The module stays in the middle, so over two
+# rounds it runs once after and once before each baseline, and echo and noop
+# swap first and last: slow drift hits every pair alike.
+ICAP_SERVICES=(echo o365bypass noop)
+
 icap_rounds() {
-    local round kind first second
+    local round kind i service
     for (( round = 1; round <= ICAP_ROUNDS; round++ )); do
         echo " round $round/$ICAP_ROUNDS"
         for kind in get post connect; do
-            # ABBA: alternate which service runs first, so drift hits both alike.
-            if (( round % 2 )); then first=o365bypass second=echo; else first=echo second=o365bypass; fi
-            icap_run "$first" "$kind" "$round"
-            icap_run "$second" "$kind" "$round"
+            for (( i = 0; i < 3; i++ )); do
+                if (( round % 2 )); then service=${ICAP_SERVICES[i]}; else service=${ICAP_SERVICES[2 - i]}; fi
+                icap_run "$service" "$kind" "$round"
+            done
             icap_pair "$kind"
         done
     done
@@ -400,47 +415,67 @@ icap_rounds() {
 # last_value KEY: the latest figure stored under KEY.
 last_value() { echo "${VALUES[$1]##* }"; }
 
-# icap_pair KIND: this round's module/echo ratios (paired: the two runs were
-# back to back, so slow drift of the machine cancels out).
+# icap_pair KIND: this round's ratios module/echo, module/noop and noop/echo
+# (paired: the runs were back to back, so slow drift of the machine cancels
+# out), under icap.KIND.pair-A-B.METRIC.
 icap_pair() {
-    local metric
+    local metric a b
     for metric in rps p50 p99 cpu; do
-        add_value "icap.$1.pair.$metric" \
-            "$(ratio "$(last_value "icap.$1.o365bypass.$metric")" "$(last_value "icap.$1.echo.$metric")")"
+        for a in o365bypass:echo o365bypass:noop noop:echo; do
+            b=${a#*:}; a=${a%%:*}
+            add_value "icap.$1.pair-$a-$b.$metric" \
+                "$(ratio "$(last_value "icap.$1.$a.$metric")" "$(last_value "icap.$1.$b.$metric")")"
+        done
     done
 }
 
 sum_values() { tr ' ' '\n' <<< "${VALUES[$1]:-}" | awk '{ s += $1 } END { printf "%.0f", s }'; }
 
+# The display name of a service in the table.
+icap_name() { case $1 in o365bypass) echo module ;; echo) echo srv_echo ;; *) echo "$1" ;; esac; }
+
+# icap_row KIND LABEL METRIC A B GOAL: one row, A's median against B's; the
+# ratio is the median of the per-round A/B ratios.  GOAL "" means info.
+icap_row() {
+    local kind=$1 label=$2 metric=$3 a=$4 b=$5 goal=$6 r va vb what
+    r=$(median "icap.$kind.pair-$a-$b.$metric")
+    va=$(median "icap.$kind.$a.$metric"); vb=$(median "icap.$kind.$b.$metric")
+    case $metric in
+        rps) what="req/s"; va=$(fmt_int "$va"); vb=$(fmt_int "$vb") ;;
+        cpu) what="c-icap CPU us/req" ;;
+        *) what="$metric us"; va=$(fmt_int "$va"); vb=$(fmt_int "$vb") ;;
+    esac
+    if [[ -n "$goal" ]]; then
+        row icap "$label $what, $(icap_name "$a") / $(icap_name "$b")" "${va:--}" "${vb:--}" \
+            "$(xr "$r")" ">= ${goal}x" "$(verdict "$r" '>=' "$goal")"
+    else
+        row icap "$label $what, $(icap_name "$a") / $(icap_name "$b")" "${va:--}" "${vb:--}" \
+            "$(xr "$r")" "-" "info"
+    fi
+}
+
 # The ICAP rows: values are medians over the rounds; the ratio is the median
 # of the per-round (paired) ratios, which the machine's drift disturbs less.
+# The goals are the module against srv_echo; against noop and noop against
+# srv_echo are information: where the module's figure comes from.
 icap_rows() {
-    local kind label goal m e r p result
+    local kind label goal p
+    note "icap reading: module / srv_echo is the goal; module / noop is the module's own cost over the floor (noop answers 204 in the preview and does nothing else: 1.00x = no measurable cost); noop / srv_echo is what a service that does nothing gets vs srv_echo"
+    note "icap reading: module / srv_echo ~ (module / noop) x (noop / srv_echo): where a goal misses, module / noop is the part the module costs, noop / srv_echo the part a service doing nothing misses by too (c-icap and noise, not the module)"
     for kind in get post connect; do
         case $kind in
             get) label="GET header-only"; goal=1.00 ;;
             post) label="POST 4 KiB"; goal=1.50 ;;
             connect) label="CONNECT"; goal="" ;;
         esac
-        m=$(median "icap.$kind.o365bypass.rps"); e=$(median "icap.$kind.echo.rps")
-        r=$(median "icap.$kind.pair.rps")
-        if [[ -n "$goal" ]]; then
-            result=$(verdict "$r" '>=' "$goal")
-            row icap "$label req/s, module / srv_echo" "$(fmt_int "$m")" "$(fmt_int "$e")" \
-                "$(xr "$r")" ">= ${goal}x" "$result"
-            note "icap $kind req/s module/echo per round: ${VALUES[icap.$kind.pair.rps]}$(straddles "icap.$kind.pair.rps" "$goal")"
-        else
-            row icap "$label req/s, module / srv_echo" "$(fmt_int "$m")" "$(fmt_int "$e")" \
-                "$(xr "$r")" "-" "info"
-            note "icap $kind req/s module/echo per round: ${VALUES[icap.$kind.pair.rps]}"
-        fi
-        for p in p50 p99; do
-            m=$(median "icap.$kind.o365bypass.$p"); e=$(median "icap.$kind.echo.$p")
-            row icap "$label $p us, module / srv_echo" "$(fmt_int "$m")" "$(fmt_int "$e")" \
-                "$(xr "$(median "icap.$kind.pair.$p")")" "-" "info"
-        done
-        row icap "$label c-icap CPU us/req, module / srv_echo" "$(median "icap.$kind.o365bypass.cpu")" \
-            "$(median "icap.$kind.echo.cpu")" "$(xr "$(median "icap.$kind.pair.cpu")")" "-" "info"
+        icap_row "$kind" "$label" rps o365bypass echo "$goal"
+        icap_row "$kind" "$label" rps o365bypass noop ""
+        icap_row "$kind" "$label" rps noop echo ""
+        for p in p50 p99; do icap_row "$kind" "$label" "$p" o365bypass echo ""; done
+        icap_row "$kind" "$label" cpu o365bypass echo ""
+        icap_row "$kind" "$label" cpu o365bypass noop ""
+        icap_row "$kind" "$label" cpu noop echo ""
+        note "icap $kind req/s per round: module/echo ${VALUES[icap.$kind.pair-o365bypass-echo.rps]}${goal:+$(straddles "icap.$kind.pair-o365bypass-echo.rps" "$goal")}; module/noop ${VALUES[icap.$kind.pair-o365bypass-noop.rps]}; noop/echo ${VALUES[icap.$kind.pair-noop-echo.rps]}"
     done
 }
 
@@ -461,12 +496,13 @@ icap_notes() {
         req=$(sum_values "icap.$kind.o365bypass.requests")
         byp=$(sum_values "icap.$kind.o365bypass.bypass")
         nxt=$(sum_values "icap.$kind.o365bypass.nextsvc")
-        err=$(( $(sum_values "icap.$kind.o365bypass.errors") + $(sum_values "icap.$kind.echo.errors") ))
-        note "icap $kind: module bypassed $(awk -v b="$byp" -v r="$req" 'BEGIN { printf "%.1f", r ? 100 * b / r : 0 }')% of $req requests (X-Next-Services on $nxt); errors $err"
-        spreads+=" $kind module $(spread "icap.$kind.o365bypass.rps") echo $(spread "icap.$kind.echo.rps");"
+        err=$(( $(sum_values "icap.$kind.o365bypass.errors") + $(sum_values "icap.$kind.echo.errors") \
+            + $(sum_values "icap.$kind.noop.errors") ))
+        note "icap $kind: module bypassed $(awk -v b="$byp" -v r="$req" 'BEGIN { printf "%.1f", r ? 100 * b / r : 0 }')% of $req requests (X-Next-Services on $nxt); errors $err (all three services)"
+        spreads+=" $kind module $(spread "icap.$kind.o365bypass.rps") echo $(spread "icap.$kind.echo.rps") noop $(spread "icap.$kind.noop.rps");"
     done
     s200=$(sum_values icap.post.echo.s200); ereq=$(sum_values icap.post.echo.requests)
-    note "icap post: srv_echo echoed $(awk -v a="$s200" -v r="$ereq" 'BEGIN { printf "%.0f", r ? 100 * a / r : 0 }')% of the bodies (it answers every other request 204 in the preview); the module answers 204 at Preview: 0 and reads no body byte"
+    note "icap post: srv_echo echoed $(awk -v a="$s200" -v r="$ereq" 'BEGIN { printf "%.0f", r ? 100 * a / r : 0 }')% of the bodies (it answers every other request 204 in the preview); the module and noop answer 204 at Preview: 0 and read no body byte"
     note "icap req/s spread (max-min)/median over the rounds:${spreads%;}"
     note "icap mix: $ICAP_MIX_TEXT"
 }
@@ -494,9 +530,9 @@ icap_profile() {
 }
 
 part_icap() {
-    section "icap: the module vs srv_echo on one c-icap instance"
-    if [[ ! -x "$ICAPLOAD" || ! -f "$O3B_MODULE" ]]; then
-        echo "SKIPPED: build tests/bench/icapload and the module first (make bench does)"
+    section "icap: the module vs srv_echo and noop on one c-icap instance"
+    if [[ ! -x "$ICAPLOAD" || ! -f "$O3B_MODULE" || ! -f "$NOOP_MODULE" ]]; then
+        echo "SKIPPED: build tests/bench/icapload, tests/bench/srv_noop.la and the module first (make bench does)"
         row icap "ICAP throughput" "-" "-" "-" "-" "SKIP"; return 0
     fi
     if [[ ! -x "$CICAP_SERVER" ]]; then
@@ -508,16 +544,20 @@ part_icap() {
     local lines
     mapfile -t lines < <(module_lines)
     start_cicap "StartServers 1" "MaxServers 1" "ThreadsPerChild 10" "MinSpareThreads 1" \
-        "MaxSpareThreads 10" "MaxRequestsPerChild 0" "MaxKeepAliveRequests 0" "${lines[@]}"
+        "MaxSpareThreads 10" "MaxRequestsPerChild 0" "MaxKeepAliveRequests 0" "${lines[@]}" \
+        "Service noop $NOOP_MODULE"
     cicap_service_ok o365bypass || hard_error "c-icap does not serve o365bypass ($O3B_MODULE)"
+    cicap_service_ok noop || hard_error "c-icap does not serve noop ($NOOP_MODULE)"
     echo "c-icap $CICAP_PORT: 1 child x 10 threads, MaxKeepAliveRequests 0, no access log;" \
          "icapload $ICAP_CONNECTIONS connections, ${ICAP_SECONDS}s per run, $ICAP_ROUNDS rounds"
+    echo "services: echo (srv_echo, the goals' baseline), o365bypass (the module), noop" \
+         "(tests/bench/srv_noop.c: 204 in the preview, nothing else); odd rounds in this order," \
+         "even rounds backwards"
     echo "mix: $ICAP_MIX_TEXT"
-    # warm-up: both services, one short run each (not counted)
-    local saved=$ICAP_SECONDS
+    # warm-up: every service, one short run each (not counted)
+    local saved=$ICAP_SECONDS service
     ICAP_SECONDS=1 BENCH_WARMUP=1
-    icap_run o365bypass get warmup > /dev/null
-    icap_run echo get warmup > /dev/null
+    for service in "${ICAP_SERVICES[@]}"; do icap_run "$service" get warmup > /dev/null; done
     ICAP_SECONDS=$saved BENCH_WARMUP=0
     icap_rounds
     icap_rows
@@ -741,9 +781,10 @@ print_summary() {
         printf '%-6s %-54s %10s %10s %7s %10s %s\n' "${f[@]}"
     done
     echo
-    echo "ratio = value / baseline.  icap: baseline srv_echo on the same c-icap, medians of"
-    echo "  interleaved runs; micro: naive fnmatch scan and one exact-hash probe; squid:"
-    echo "  (i) Squid without adaptation, (iii) Squid with the inspection stand-in only."
+    echo "ratio = value / baseline.  icap: baselines srv_echo (the goals) and noop (a service"
+    echo "  that does nothing) on the same c-icap, medians of interleaved runs; micro: naive"
+    echo "  fnmatch scan and one exact-hash probe; squid: (i) Squid without adaptation, (iii)"
+    echo "  Squid with the inspection stand-in only."
     for r in "${NOTES[@]}"; do echo "- $r"; done
     local goals missed
     goals=$(printf '%s\n' "${SUMMARY[@]}" | awk -F'|' '$7 == "PASS" || $7 == "MISS"' | wc -l)
@@ -758,7 +799,7 @@ print_summary() {
 # ---- main -------------------------------------------------------------------------
 
 main() {
-    BENCH_ROUNDS_TEXT="$ICAP_ROUNDS rounds x 3 kinds x 2 services x ${ICAP_SECONDS}s"
+    BENCH_ROUNDS_TEXT="$ICAP_ROUNDS rounds x 3 kinds x 3 services x ${ICAP_SECONDS}s"
     BENCH_SQUID_TEXT="$SQUID_ROUNDS rounds x 2 kinds x 3 modes x ${SQUID_SECONDS}s"
     bench_init
     print_header
