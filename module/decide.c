@@ -126,34 +126,68 @@ void o3b_decide(const o3b_table *table, const struct o3b_policy *p,
     apply_policy(p, t, d);
 }
 
+/* A bounded appender: the decision header is built on every request, and
+   snprintf's format parsing was a visible share of the per-request cost. */
+struct out {
+    char *buf;
+    size_t size, used; /* used < size always: room for the NUL */
+};
+
+static void put(struct out *o, const char *s)
+{
+    while (*s != '\0' && o->used + 1 < o->size)
+        o->buf[o->used++] = *s++;
+    o->buf[o->used] = '\0';
+}
+
+static void put_uint(struct out *o, unsigned v)
+{
+    char digits[12];
+    size_t n = sizeof digits - 1;
+
+    digits[n] = '\0';
+    do {
+        digits[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    put(o, digits + n);
+}
+
+/* "; set=1; category=Optimize; area=Exchange" */
+static void put_set(struct out *o, const struct o3b_set *s)
+{
+    put(o, "; set=");
+    put_uint(o, s->id);
+    put(o, "; category=");
+    put(o, o3b_category_name(s->category));
+    put(o, "; area=");
+    put(o, s->area_name);
+}
+
 size_t o3b_decision_format(const struct o3b_decision *d, char *buf, size_t size)
 {
-    int n;
+    struct out o = {buf, size, 0};
+    const char *match = d->entry ? d->entry->text : "-";
 
     if (size == 0)
         return 0;
-    if (d->verdict == O3B_BYPASS && d->set != NULL)
-        n = snprintf(buf, size, "bypass; set=%u; category=%s; area=%s; match=%s", d->set->id,
-                     o3b_category_name(d->set->category), d->set->area_name, d->entry->text);
-    else if (d->verdict == O3B_BYPASS)
-        n = snprintf(buf, size, "bypass; reason=%s; match=%s", o3b_reason_name(d->reason),
-                     d->entry ? d->entry->text : "-");
-    else if (d->reason == O3B_R_MALFORMED || d->reason == O3B_R_MISMATCH)
-        n = snprintf(buf, size, "inspect; reason=%s; detail=%s", o3b_reason_name(d->reason),
-                     o3b_target_status_name(d->target_status));
-    else if (d->set != NULL)
-        n = snprintf(buf, size, "inspect; reason=%s; set=%u; category=%s; area=%s; match=%s",
-                     o3b_reason_name(d->reason), d->set->id,
-                     o3b_category_name(d->set->category), d->set->area_name,
-                     d->entry ? d->entry->text : "-");
-    else if (d->entry != NULL)
-        n = snprintf(buf, size, "inspect; reason=%s; match=%s", o3b_reason_name(d->reason),
-                     d->entry->text);
-    else
-        n = snprintf(buf, size, "inspect; reason=%s", o3b_reason_name(d->reason));
-    if (n < 0) {
-        buf[0] = '\0';
-        return 0;
+    buf[0] = '\0';
+    put(&o, d->verdict == O3B_BYPASS ? "bypass" : "inspect");
+    if (d->verdict != O3B_BYPASS || d->set == NULL) {
+        put(&o, "; reason=");
+        put(&o, o3b_reason_name(d->reason));
     }
-    return (size_t)n < size ? (size_t)n : size - 1;
+    if (d->verdict == O3B_INSPECT &&
+        (d->reason == O3B_R_MALFORMED || d->reason == O3B_R_MISMATCH)) {
+        put(&o, "; detail=");
+        put(&o, o3b_target_status_name(d->target_status));
+        return o.used;
+    }
+    if (d->set != NULL)
+        put_set(&o, d->set);
+    if (d->set != NULL || d->entry != NULL || d->verdict == O3B_BYPASS) {
+        put(&o, "; match=");
+        put(&o, match);
+    }
+    return o.used;
 }
