@@ -12,7 +12,8 @@
  *
  * Per-request counts do not go to c-icap directly: c-icap 0.5.10 guards all
  * its statistics with one process-wide mutex, and three or four increments
- * per request on it cost more than the whole decision (`make bench`).  They
+ * per request made the request threads contend on it (futex calls, 5-14x
+ * srv_echo's, in a profile of `make bench`'s header-only runs).  They
  * go to relaxed atomics of this process, one cache line each, and the
  * child's one-second tick moves them into c-icap's counters
  * (o3b_stats_flush), as it does with the parked refresh outcomes.
