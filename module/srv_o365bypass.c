@@ -61,16 +61,24 @@ static int set_directive(const char *name, const char **argv, void *setdata)
     return 1;
 }
 
-#define DIRECTIVE(n) {n, NULL, set_directive, NULL}
-static struct ci_conf_entry conf_table[] = {
-    DIRECTIVE("SeedFile"),        DIRECTIVE("CacheDir"),         DIRECTIVE("Instance"),
-    DIRECTIVE("ServiceURL"),      DIRECTIVE("RefreshInterval"),  DIRECTIVE("BypassCategories"),
-    DIRECTIVE("ServiceAreas"),    DIRECTIVE("RequiredOnly"),     DIRECTIVE("NeverBypass"),
-    DIRECTIVE("AlsoBypass"),      DIRECTIVE("TenantName"),       DIRECTIVE("NoIPv6"),
-    DIRECTIVE("ClientRequestId"), DIRECTIVE("CAFile"),           DIRECTIVE("CAPath"),
-    DIRECTIVE("FetchProxy"),      DIRECTIVE("ConnectTimeout"),   DIRECTIVE("FetchTimeout"),
-    DIRECTIVE("MaxFeedBytes"),    DIRECTIVE("MaxShrinkPercent"), {NULL, NULL, NULL, NULL},
-};
+/* c-icap's directive table, filled from o3b_directives (config.c) when the
+   module is loaded, so a directive is declared in one place only. */
+#define MAX_DIRECTIVES 64
+static struct ci_conf_entry conf_table[MAX_DIRECTIVES + 1];
+
+__attribute__((constructor)) static void fill_conf_table(void)
+{
+    size_t n = 0;
+
+    for (const struct o3b_directive *d = o3b_directives; d->name && n < MAX_DIRECTIVES;
+         d++, n++) {
+        conf_table[n].name = d->name;
+        conf_table[n].data = NULL;
+        conf_table[n].action = set_directive;
+        conf_table[n].msg = d->help;
+    }
+    /* conf_table[n] stays all NULL: the sentinel c-icap looks for */
+}
 
 /* ---- OPTIONS ------------------------------------------------------------------- */
 
