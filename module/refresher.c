@@ -21,7 +21,16 @@
 #include "o365bypass/fetcher.h"
 #include "o365bypass/loader.h"
 
-static void copy_trunc(char *dst, size_t size, const char *src);
+/* Copy with truncation (snprintf without the truncation warning). */
+static void copy_trunc(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
 
 struct o3b_refresher {
     const struct o3b_config *cfg;
@@ -265,35 +274,32 @@ static void save_pending(const struct o3b_config *cfg, const char *body, size_t 
     (void)o3b_cache_write_table(path, body, len, meta, &ignored);
 }
 
-static enum o3b_refresh_outcome fetch_endpoints(struct o3b_refresher *r,
-                                                const o3b_table *current, const char *latest,
-                                                const char *source, time_t now, o3b_table **out,
-                                                o3b_err *err)
+enum o3b_refresh_outcome o3b_refresher_download(struct o3b_refresher *r, const char *latest,
+                                                time_t now, struct o3b_fetch_result *res,
+                                                o3b_table **out, o3b_err *err)
 {
     const struct o3b_config *cfg = r->cfg;
     struct o3b_fetch_opts o = o3b_config_fetch_opts(cfg);
-    struct o3b_fetch_result res = {0};
     struct o3b_load_opts lo = {0};
     struct o3b_table_meta meta = {0};
-    enum o3b_refresh_outcome rc = O3B_REFRESH_FAILED;
-    char url[1200];
-    o3b_table *t;
+    char source[1024], url[1200];
 
+    *out = NULL;
+    o3b_refresher_endpoints_url(cfg, source, sizeof source);
     with_client_id(source, r->client_id, url, sizeof url);
-    if (o3b_fetch(url, &o, &res, err) != 0)
-        goto out;
-    if (res.http_status == 429) {
+    if (o3b_fetch(url, &o, res, err) != 0)
+        return O3B_REFRESH_FAILED;
+    if (res->http_status == 429) {
         r->endpoints_not_before =
-            res.retry_after_s > 0 ? now + res.retry_after_s : top_of_next_hour(now);
+            res->retry_after_s > 0 ? now + res->retry_after_s : top_of_next_hour(now);
         o3b_err_set(err, "%s: HTTP 429 (throttled); next /endpoints call not before %lld s "
                          "from now",
                     source, (long long)(r->endpoints_not_before - now));
-        rc = O3B_REFRESH_THROTTLED;
-        goto out;
+        return O3B_REFRESH_THROTTLED;
     }
-    if (res.http_status != 200) {
-        o3b_err_set(err, "%s: HTTP %ld", source, res.http_status);
-        goto out;
+    if (res->http_status != 200) {
+        o3b_err_set(err, "%s: HTTP %ld", source, res->http_status);
+        return O3B_REFRESH_FAILED;
     }
     copy_trunc(meta.source, sizeof meta.source, source);
     copy_trunc(meta.instance, sizeof meta.instance, cfg->instance);
@@ -301,25 +307,40 @@ static enum o3b_refresh_outcome fetch_endpoints(struct o3b_refresher *r,
     meta.fetched = (long long)now;
     lo.max_bytes = (size_t)cfg->max_feed_bytes;
     lo.meta = &meta;
-    t = o3b_load_json(res.body, res.len, &lo, err);
-    if (t == NULL) {
+    *out = o3b_load_json(res->body, res->len, &lo, err);
+    if (*out == NULL) {
         o3b_err_prefix(err, "%s: refused", source);
-        rc = O3B_REFRESH_INVALID;
-        goto out;
+        return O3B_REFRESH_INVALID;
     }
+    return O3B_REFRESH_UPDATED;
+}
+
+/* Download, then shrink guard, then save: the table returned is on disk. */
+static enum o3b_refresh_outcome fetch_endpoints(struct o3b_refresher *r,
+                                                const o3b_table *current, const char *latest,
+                                                time_t now, o3b_table **out, o3b_err *err)
+{
+    const struct o3b_config *cfg = r->cfg;
+    struct o3b_fetch_result res = {0};
+    enum o3b_refresh_outcome rc;
+    o3b_table *t;
+
+    rc = o3b_refresher_download(r, latest, now, &res, &t, err);
+    if (rc != O3B_REFRESH_UPDATED)
+        goto out;
     if (shrinks_too_much(cfg, current, t, err)) {
         o3b_table_free(&r->pending);
         r->pending = t;
-        save_pending(cfg, res.body, res.len, &meta);
+        save_pending(cfg, res.body, res.len, o3b_table_meta(t));
         rc = O3B_REFRESH_SHRINK;
         goto out;
     }
-    if (save_current(cfg, res.body, res.len, &meta, err) != 0) {
+    if (save_current(cfg, res.body, res.len, o3b_table_meta(t), err) != 0) {
         o3b_table_free(&t);
+        rc = O3B_REFRESH_FAILED;
         goto out;
     }
     *out = t;
-    rc = O3B_REFRESH_UPDATED;
 out:
     o3b_fetch_result_free(&res);
     return rc;
@@ -352,7 +373,7 @@ enum o3b_refresh_outcome o3b_refresher_run(struct o3b_refresher *r, const o3b_ta
         r->next_due = r->endpoints_not_before;
         return O3B_REFRESH_THROTTLED;
     }
-    rc = fetch_endpoints(r, current, latest, source, now, out, err);
+    rc = fetch_endpoints(r, current, latest, now, out, err);
     if (rc == O3B_REFRESH_UPDATED || rc == O3B_REFRESH_SHRINK)
         schedule_after_success(r, now);
     else if (rc == O3B_REFRESH_THROTTLED)
@@ -413,16 +434,6 @@ static void note(char *notes, size_t size, const char *a, const char *b, const c
     notes[used] = '\0';
 }
 
-/* Copy with truncation (snprintf without the truncation warning). */
-static void copy_trunc(char *dst, size_t size, const char *src)
-{
-    size_t n = strlen(src);
-
-    if (n >= size)
-        n = size - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
 
 o3b_table *o3b_startup_table(const struct o3b_config *cfg, char *notes, size_t notes_size)
 {

@@ -75,6 +75,19 @@ enum o3b_refresh_outcome o3b_refresher_accept(struct o3b_refresher *r, time_t no
    state (for the CLI's `fetch -o`).  Returns 0 or -1 with `err` set. */
 int o3b_refresher_latest(struct o3b_refresher *r, char latest[32], o3b_err *err);
 
+/*
+ * Only the download: GET {ServiceURL}/endpoints/{Instance} with the
+ * configured parameters and validate the body as the refresh does, with
+ * `latest` as the table's version.  No shrink guard, nothing saved.  Returns
+ * UPDATED with `*out` (caller owns) and the raw response in `res` (caller
+ * frees with o3b_fetch_result_free, whatever the outcome), or FAILED,
+ * THROTTLED (HTTP 429: the 429 wait is recorded) or INVALID with `err` set.
+ * For the CLI's `fetch -o`.
+ */
+enum o3b_refresh_outcome o3b_refresher_download(struct o3b_refresher *r, const char *latest,
+                                                time_t now, struct o3b_fetch_result *res,
+                                                o3b_table **out, o3b_err *err);
+
 /* When the next refresh is due (unix time; 0 = never). */
 time_t o3b_refresher_next_due(const struct o3b_refresher *r);
 

@@ -96,49 +96,18 @@ static int fetch_into_cache(struct cli_ctx *ctx, struct o3b_refresher *r, const 
 
 /* ---- -o FILE: the raw validated response --------------------------------------------- */
 
-static void copy_trunc(char *dst, size_t size, const char *src)
-{
-    size_t n = strlen(src);
-
-    if (n >= size)
-        n = size - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-/* GET /endpoints; returns the validated table (caller frees) with the body in `res`. */
+/* GET /endpoints as the refresher does; the validated table (caller frees)
+   with the raw body in `res`. */
 static o3b_table *download(struct cli_ctx *ctx, struct o3b_refresher *r, const char *latest,
                            struct o3b_fetch_result *res)
 {
-    const struct o3b_config *cfg = &ctx->cfg;
-    struct o3b_fetch_opts fo = o3b_config_fetch_opts(cfg);
-    struct o3b_load_opts lo = {0};
-    struct o3b_table_meta meta = {0};
-    char source[1024], url[1200];
-    o3b_table *t;
+    o3b_table *t = NULL;
     o3b_err err;
+    enum o3b_refresh_outcome rc = o3b_refresher_download(r, latest, time(NULL), res, &t, &err);
 
-    o3b_refresher_endpoints_url(cfg, source, sizeof source);
-    snprintf(url, sizeof url, "%s%cClientRequestId=%s", source, strchr(source, '?') ? '&' : '?',
-             o3b_refresher_client_id(r));
-    if (o3b_fetch(url, &fo, res, &err) != 0) {
-        cli_error(ctx, "fetch: %s", err.msg);
-        return NULL;
-    }
-    if (res->http_status != 200) {
-        cli_error(ctx, "fetch: %s: HTTP %ld%s", source, res->http_status,
-                  res->http_status == 429 ? " (throttled: wait an hour, see Retry-After)" : "");
-        return NULL;
-    }
-    copy_trunc(meta.source, sizeof meta.source, source);
-    copy_trunc(meta.instance, sizeof meta.instance, cfg->instance);
-    copy_trunc(meta.version, sizeof meta.version, latest);
-    meta.fetched = (long long)time(NULL);
-    lo.max_bytes = (size_t)cfg->max_feed_bytes;
-    lo.meta = &meta;
-    t = o3b_load_json(res->body, res->len, &lo, &err);
-    if (t == NULL)
-        cli_error(ctx, "fetch: %s: refused: %s", source, err.msg);
+    if (rc != O3B_REFRESH_UPDATED)
+        cli_error(ctx, "fetch: %s%s", err.msg,
+                  rc == O3B_REFRESH_THROTTLED ? " (wait an hour, see Retry-After)" : "");
     return t;
 }
 
