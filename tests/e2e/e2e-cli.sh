@@ -204,29 +204,12 @@ EOF
 
 # ---- fetch against the loopback feed server ------------------------------------------------
 
-FEED_PID=""
-start_feedserver() {
-    local i
-    "$SYS_PYTHON" "$top_srcdir/tests/tools/feedserver.py" --port 0 --lifetime 300 \
-        > "$E2E_DIR/feed.out.log" 2> "$E2E_DIR/feed.err.log" &
-    FEED_PID=$!
-    e2e_track_load "$FEED_PID" # stopped by PID at exit, whatever happens
-    for (( i = 0; i < 100; i++ )); do
-        FEED_PORT=$(awk '/^PORT /{print $2; exit}' "$E2E_DIR/feed.out.log")
-        [[ -n "$FEED_PORT" ]] && return 0
-        sleep 0.1
-    done
-    hard_error "feedserver.py did not report its port"
-}
 
-feed_control() {
-    curl -sS --noproxy '*' --max-time 5 -o /dev/null "http://127.0.0.1:$FEED_PORT/_control?$1"
-}
 
 phase_fetch() {
     local out rc conf="$E2E_DIR/fetch.conf" cache="$E2E_DIR/fetch-cache" id
     e2e_log "fetch"
-    start_feedserver
+    start_feed
     {
         echo "o365bypass.SeedFile $top_srcdir/module/data/endpoints-worldwide.json"
         echo "o365bypass.CacheDir $cache"

@@ -64,38 +64,9 @@ phase() {
     e2e_log "---- phase $1"
 }
 
-# ---- helpers: the feed --------------------------------------------------------
 
-start_feed() {
-    local out="$E2E_DIR/feed/stdout.log" i
-    mkdir -p "$E2E_DIR/feed"
-    "$PYTHON3" "$top_srcdir/tests/tools/feedserver.py" --port 0 --lifetime 300 \
-        --version "$VERSION_A" --file "$FILE_A" > "$out" 2> "$E2E_DIR/feed/stderr.log" &
-    FEED_PID=$!
-    # lib.sh's tracker stops it at exit (TERM, bounded wait, KILL); "load"
-    # is its only public kind and stopping the feed first is harmless.
-    e2e_track_load "$FEED_PID"
-    for (( i = 0; i < 100; i++ )); do
-        [[ -s "$out" ]] && break
-        kill -0 "$FEED_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    FEED_PORT=$(awk '$1 == "PORT" { print $2; exit }' "$out")
-    [[ -n "$FEED_PORT" ]] || hard_error "feedserver.py did not start"
-    e2e_log "feed on 127.0.0.1:$FEED_PORT (pid $FEED_PID)"
-}
 
-feed_control() {
-    curl -sS --noproxy '' --max-time 5 -o /dev/null -w '%{http_code}' \
-        "http://127.0.0.1:$FEED_PORT/_control?$1" | grep -qx 200 \
-        || hard_error "feed control '$1' refused"
-}
 
-# feed_calls METHOD: how many /METHOD/... requests the feed logged so far.
-feed_calls() {
-    curl -sS --noproxy '' --max-time 5 "http://127.0.0.1:$FEED_PORT/_requests" \
-        | grep -o "\"path\":\"/$1/" | grep -c . || true
-}
 
 # ---- helpers: c-icap ------------------------------------------------------------
 
@@ -273,7 +244,7 @@ command -v "${CC:-cc}" > /dev/null || [[ -x "$top_builddir/tests/bench/icapload"
 mkdir -p "$E2E_DIR/cache"
 write_probe
 icapload_binary
-start_feed
+start_feed "$VERSION_A" "$FILE_A"
 module_lines
 start_cicap "${CICAP_EXTRA[@]}"
 T_CICAP=$EPOCHREALTIME

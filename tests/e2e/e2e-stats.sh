@@ -600,33 +600,8 @@ EOF
 
 # ---- R: refresh outcomes -----------------------------------------------------------------------
 
-start_feed() {
-    local out="$E2E_DIR/feed/stdout.log" i
-    mkdir -p "$E2E_DIR/feed"
-    "$PYTHON3" "$top_srcdir/tests/tools/feedserver.py" --port 0 --lifetime 300 \
-        --version 2025111400 --file "$FEED_FILE" > "$out" 2> "$E2E_DIR/feed/stderr.log" &
-    FEED_PID=$!
-    e2e_track_load "$FEED_PID"   # stopped at exit like a load loop
-    for (( i = 0; i < 100; i++ )); do
-        [[ -s "$out" ]] && break
-        kill -0 "$FEED_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    FEED_PORT=$(awk '$1 == "PORT" { print $2; exit }' "$out")
-    [[ -n "$FEED_PORT" ]] || hard_error "feedserver.py did not start"
-}
 
-feed_control() {
-    curl -sS --noproxy '' --max-time 5 -o /dev/null -w '%{http_code}' \
-        "http://127.0.0.1:$FEED_PORT/_control?$1" | grep -qx 200 \
-        || hard_error "feed control '$1' refused"
-}
 
-# feed_calls METHOD: /METHOD/... requests the feed saw so far.
-feed_calls() {
-    curl -sS --noproxy '' --max-time 5 "http://127.0.0.1:$FEED_PORT/_requests" \
-        | grep -o "\"path\":\"/$1/" | grep -c . || true
-}
 
 # refresh_step WHAT COMMAND LABEL VALUE: write COMMAND, wait (10 s) until
 # counter LABEL is VALUE.
@@ -649,7 +624,7 @@ loads_reach() {
 # every 5 s), so no command can race it, and nobody waits for it.
 start_r() {
     e2e_log "---- R: started now, its automatic first refresh happens while A-C run"
-    start_feed
+    start_feed 2025111400 "$FEED_FILE"
     start_instance R 2 \
         "o365bypass.SeedFile $SEED" \
         "o365bypass.ServiceURL http://127.0.0.1:$FEED_PORT" \

@@ -357,6 +357,43 @@ start_origin() {
     hard_error "origin did not start (see origin/origin.out.log)"
 }
 
+# ---- the loopback feed (tests/tools/feedserver.py) ------------------------
+
+# start_feed [VERSION FILE]: Microsoft's web service played by feedserver.py
+# on a free loopback port (its defaults without arguments).  Sets FEED_PID
+# and FEED_PORT; stopped by PID at exit.
+start_feed() {
+    local out="$E2E_DIR/feed/stdout.log" i args=()
+    (( $# >= 2 )) && args=(--version "$1" --file "$2")
+    mkdir -p "$E2E_DIR/feed"
+    "$PYTHON3" "$top_srcdir/tests/tools/feedserver.py" --port 0 --lifetime 300 "${args[@]}" \
+        > "$out" 2> "$E2E_DIR/feed/stderr.log" &
+    FEED_PID=$!
+    # the tracker stops it at exit (TERM, bounded wait, KILL) like a load loop
+    e2e_track_load "$FEED_PID"
+    for (( i = 0; i < 100; i++ )); do
+        [[ -s "$out" ]] && break
+        kill -0 "$FEED_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    FEED_PORT=$(awk '$1 == "PORT" { print $2; exit }' "$out")
+    [[ -n "$FEED_PORT" ]] || hard_error "feedserver.py did not start"
+    e2e_log "feed on 127.0.0.1:$FEED_PORT (pid $FEED_PID)"
+}
+
+# feed_control QUERY: /_control?QUERY (version=..&file=.., fault=..); fatal if refused.
+feed_control() {
+    curl -sS --noproxy '*' --max-time 5 -o /dev/null -w '%{http_code}' \
+        "http://127.0.0.1:$FEED_PORT/_control?$1" | grep -qx 200 \
+        || hard_error "feed control '$1' refused"
+}
+
+# feed_calls METHOD: how many /METHOD/... requests the feed logged so far.
+feed_calls() {
+    curl -sS --noproxy '*' --max-time 5 "http://127.0.0.1:$FEED_PORT/_requests" \
+        | grep -o "\"path\":\"/$1/" | grep -c . || true
+}
+
 # ---- valgrind ---------------------------------------------------------------
 #
 # E2E_VALGRIND=1: start_cicap runs c-icap under memcheck, one log per process

@@ -673,18 +673,4 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_fetch_checks_the_host_name_against_the_certificate),
 };
 
-int main(void)
-{
-    CU_pSuite suite;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return EXIT_FAILURE;
-    suite = CU_add_suite_with_setup_and_teardown("fetcher", suite_init, suite_clean,
-                                                 reset_feed, NULL);
-    if (suite == NULL)
-        return EXIT_FAILURE;
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-        if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-            return EXIT_FAILURE;
-    return o3b_unit_run();
-}
+O3B_UNIT_MAIN_WITH("fetcher", tests, suite_init, suite_clean, reset_feed)

@@ -1071,94 +1071,40 @@ static void test_later_worldwide_table_dropped_ipv6_and_set_105(void)
 
 /* ---- the hostile corpus ---------------------------------------------------------------- */
 
-#define MAX_HOSTS 8
-
-
 struct corpus_run {
-    char *bufs[1 + MAX_HOSTS]; /* request line, then Host values */
     unsigned rows, failures, bypassed;
 };
 
-/* Split a row on TABs (in place); returns the number of fields. */
-static size_t split_row(char *row, char **fields, size_t max)
+static bool corpus_row(unsigned lineno, struct corpus_row *r, const char *malformed, void *ud)
 {
-    size_t n = 0;
-
-    fields[n++] = row;
-    for (char *p = row; *p != '\0' && n < max; p++)
-        if (*p == '\t') {
-            *p = '\0';
-            fields[n++] = p + 1;
-        }
-    return n;
-}
-
-static bool corpus_row(unsigned lineno, char *row, struct corpus_run *cr)
-{
-    char *fields[4 + MAX_HOSTS + 1];
-    size_t nf = split_row(row, fields, sizeof fields / sizeof fields[0]);
-    const char *hosts[MAX_HOSTS];
-    size_t lens[MAX_HOSTS];
+    struct corpus_run *cr = ud;
     struct o3b_target t;
     struct o3b_decision d;
     enum o3b_target_status st;
-    long line_len;
     char got[512];
 
-    if (nf < 4 || nf > 4 + MAX_HOSTS || (line_len = decode_field(fields[3], cr->bufs[0])) < 0) {
-        fprintf(stderr, "\n  hostile-targets.tsv:%u: malformed row\n", lineno);
+    if (malformed != NULL) {
+        fprintf(stderr, "\n  hostile-targets.tsv:%u: %s\n", lineno, malformed);
         return false;
     }
-    for (size_t i = 4; i < nf; i++) {
-        long n = decode_field(fields[i], cr->bufs[i - 3]);
-        if (n < 0) {
-            fprintf(stderr, "\n  hostile-targets.tsv:%u: bad Host field\n", lineno);
-            return false;
-        }
-        hosts[i - 4] = cr->bufs[i - 3];
-        lens[i - 4] = (size_t)n;
-    }
-    st = o3b_target_parse(cr->bufs[0], (size_t)line_len, hosts, lens, nf - 4, &t);
+    st = o3b_target_parse(r->bufs[0], (size_t)r->line_len, r->hosts, r->host_lens, r->n_hosts,
+                          &t);
     o3b_decide(real(WW), dflt(), &t, st, &d);
     cr->bypassed += d.verdict == O3B_BYPASS;
-    if (strcmp(fields[2], d.verdict == O3B_BYPASS ? "bypass" : "inspect") == 0)
+    if (strcmp(r->fields[2], d.verdict == O3B_BYPASS ? "bypass" : "inspect") == 0)
         return true;
     o3b_decision_format(&d, got, sizeof got);
-    fprintf(stderr, "\n  hostile-targets.tsv:%u: expected %s, got '%s'\n", lineno, fields[2],
+    fprintf(stderr, "\n  hostile-targets.tsv:%u: expected %s, got '%s'\n", lineno, r->fields[2],
             got);
     return false;
 }
 
 static void test_hostile_corpus_verdicts_match_the_real_table(void)
 {
-    struct corpus_run cr;
-    FILE *f = fopen(CORPUS_FILE, "r");
-    char *row = NULL;
-    size_t cap = 0;
-    ssize_t got;
-    unsigned lineno = 0;
+    struct corpus_run cr = {0};
 
-    memset(&cr, 0, sizeof cr);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     CU_ASSERT_PTR_NOT_NULL_FATAL(real(WW));
-    for (size_t i = 0; i < 1 + MAX_HOSTS; i++) {
-        cr.bufs[i] = malloc(FIELD_MAX + 1);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(cr.bufs[i]);
-    }
-    while ((got = getline(&row, &cap, f)) >= 0) {
-        lineno++;
-        if (got > 0 && row[got - 1] == '\n')
-            row[--got] = '\0';
-        if (got == 0 || row[0] == '#')
-            continue;
-        cr.rows++;
-        if (!corpus_row(lineno, row, &cr))
-            cr.failures++;
-    }
-    fclose(f);
-    free(row);
-    for (size_t i = 0; i < 1 + MAX_HOSTS; i++)
-        free(cr.bufs[i]);
+    CU_ASSERT_EQUAL_FATAL(corpus_each_row(corpus_row, &cr, &cr.rows, &cr.failures), 0);
     printf(" [%u rows, %u bypassed, %u mismatches] ", cr.rows, cr.bypassed, cr.failures);
     CU_ASSERT_EQUAL(cr.failures, 0);
     CU_ASSERT_TRUE(cr.rows >= 800);

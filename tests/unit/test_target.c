@@ -16,7 +16,6 @@
 #include "corpus.h"
 #include "unit.h"
 
-#define MAX_HOSTS 8
 
 enum { N = O3B_KIND_NAME, V4 = O3B_KIND_IPV4, V6 = O3B_KIND_IPV6 };
 enum { ABS = O3B_FORM_ABSOLUTE, CON = O3B_FORM_CONNECT, ORI = O3B_FORM_ORIGIN };
@@ -573,7 +572,6 @@ static bool parse_expectation(const char *col, struct expectation *e)
 }
 
 struct corpus_state {
-    char *bufs[1 + MAX_HOSTS]; /* request line, then Host values */
     unsigned rows, failures, per_class[N_CLASSES];
 };
 
@@ -584,41 +582,16 @@ static bool row_fail(unsigned lineno, const char *why, const char *detail)
     return false;
 }
 
-/* Split a row on TABs (in place); returns the number of fields. */
-static size_t split_row(char *row, char **fields, size_t max)
-{
-    size_t n = 0;
-
-    fields[n++] = row;
-    for (char *p = row; *p != '\0' && n < max; p++)
-        if (*p == '\t') {
-            *p = '\0';
-            fields[n++] = p + 1;
-        }
-    return n;
-}
-
 /* Run the request of one row and compare with column 2. */
-static bool check_outcome(unsigned lineno, char **fields, size_t nf, const struct expectation *e,
-                          struct corpus_state *cs)
+static bool check_outcome(unsigned lineno, const struct corpus_row *r,
+                          const struct expectation *e)
 {
-    const char *hosts[MAX_HOSTS];
-    size_t lens[MAX_HOSTS];
-    long line_len = decode_field(fields[3], cs->bufs[0]);
     struct o3b_target t;
     enum o3b_target_status st;
     char got[O3B_HOST_MAX + 64];
 
-    if (line_len < 0)
-        return row_fail(lineno, "bad escape or {repeat} in the request line", NULL);
-    for (size_t i = 4; i < nf; i++) {
-        long n = decode_field(fields[i], cs->bufs[i - 3]);
-        if (n < 0 || (n == 0 && strcmp(fields[i], "\\e") != 0))
-            return row_fail(lineno, "bad Host field (empty values are written \\e)", fields[i]);
-        hosts[i - 4] = cs->bufs[i - 3];
-        lens[i - 4] = (size_t)n;
-    }
-    st = o3b_target_parse(cs->bufs[0], (size_t)line_len, hosts, lens, nf - 4, &t);
+    st = o3b_target_parse(r->bufs[0], (size_t)r->line_len, r->hosts, r->host_lens, r->n_hosts,
+                          &t);
     if (st == OK)
         snprintf(got, sizeof got, "ok %s %u", t.host, t.port);
     else
@@ -627,32 +600,31 @@ static bool check_outcome(unsigned lineno, char **fields, size_t nf, const struc
                                               t.port != e->port ||
                                               t.host_len != strlen(t.host)))) {
         char why[O3B_HOST_MAX + 64];
-        snprintf(why, sizeof why, "expected '%s', got", fields[1]);
+        snprintf(why, sizeof why, "expected '%s', got", r->fields[1]);
         return row_fail(lineno, why, got);
     }
     return true;
 }
 
-static bool check_row(unsigned lineno, char *row, struct corpus_state *cs)
+static bool check_row(unsigned lineno, struct corpus_row *r, const char *malformed, void *ud)
 {
-    char *fields[4 + MAX_HOSTS + 1];
-    size_t nf = split_row(row, fields, sizeof fields / sizeof fields[0]);
+    struct corpus_state *cs = ud;
     struct expectation e;
     int cls;
 
-    if (nf < 4 || nf > 4 + MAX_HOSTS)
-        return row_fail(lineno, "needs 4 to 12 TAB-separated columns", NULL);
-    cls = class_index(fields[0]);
+    if (malformed != NULL)
+        return row_fail(lineno, malformed, NULL);
+    cls = class_index(r->fields[0]);
     if (cls < 0)
-        return row_fail(lineno, "unknown class", fields[0]);
+        return row_fail(lineno, "unknown class", r->fields[0]);
     cs->per_class[cls]++;
-    if (!parse_expectation(fields[1], &e))
-        return row_fail(lineno, "bad expected-parse column", fields[1]);
-    if (strcmp(fields[2], "bypass") != 0 && strcmp(fields[2], "inspect") != 0)
-        return row_fail(lineno, "verdict must be bypass or inspect", fields[2]);
-    if (e.status != OK && strcmp(fields[2], "inspect") != 0)
-        return row_fail(lineno, "a refused target must be inspected", fields[1]);
-    return check_outcome(lineno, fields, nf, &e, cs);
+    if (!parse_expectation(r->fields[1], &e))
+        return row_fail(lineno, "bad expected-parse column", r->fields[1]);
+    if (strcmp(r->fields[2], "bypass") != 0 && strcmp(r->fields[2], "inspect") != 0)
+        return row_fail(lineno, "verdict must be bypass or inspect", r->fields[2]);
+    if (e.status != OK && strcmp(r->fields[2], "inspect") != 0)
+        return row_fail(lineno, "a refused target must be inspected", r->fields[1]);
+    return check_outcome(lineno, r, &e);
 }
 
 static void report_corpus(const struct corpus_state *cs)
@@ -666,31 +638,8 @@ static void report_corpus(const struct corpus_state *cs)
 static void test_hostile_corpus_parses_as_recorded(void)
 {
     struct corpus_state cs = {0};
-    FILE *f = fopen(CORPUS_FILE, "r");
-    char *row = NULL;
-    size_t cap = 0;
-    ssize_t got;
-    unsigned lineno = 0;
 
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    for (size_t i = 0; i < 1 + MAX_HOSTS; i++) {
-        cs.bufs[i] = malloc(FIELD_MAX + 1);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(cs.bufs[i]);
-    }
-    while ((got = getline(&row, &cap, f)) >= 0) {
-        lineno++;
-        if (got > 0 && row[got - 1] == '\n')
-            row[--got] = '\0';
-        if (got == 0 || row[0] == '#')
-            continue;
-        cs.rows++;
-        if (!check_row(lineno, row, &cs))
-            cs.failures++;
-    }
-    fclose(f);
-    free(row);
-    for (size_t i = 0; i < 1 + MAX_HOSTS; i++)
-        free(cs.bufs[i]);
+    CU_ASSERT_EQUAL_FATAL(corpus_each_row(check_row, &cs, &cs.rows, &cs.failures), 0);
     report_corpus(&cs);
     CU_ASSERT_EQUAL(cs.failures, 0);
     CU_ASSERT_TRUE(cs.rows >= CORPUS_MIN_ROWS);
