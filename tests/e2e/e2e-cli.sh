@@ -414,6 +414,8 @@ squid_parse() {
         echo "cache_log $dir/cache.log"
         echo "access_log none"
         cat "$dir/snippet.conf"
+        echo "acl lo_dst dst 127.0.0.0/8 ::1"
+        echo "http_access deny !lo_dst"
         echo "http_access deny o365bypass_inspect"
         echo "http_access allow o365bypass"
         echo "http_access deny all"

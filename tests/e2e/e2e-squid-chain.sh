@@ -202,7 +202,24 @@ run_phase() {
         summarize "$mode" inspect "$kind" "${INSPECT_HOSTS[@]}"
     done
     [[ "$mode" == chain ]] && record_decisions
+    [[ "$mode" == chain ]] && check_loopback_guard
     squid_stop
+}
+
+# The harness's own safety net: Squid refuses every destination outside
+# loopback (lib.sh's lo_dst rule), so an IP literal can never open a
+# connection to a public Microsoft address (names resolve only through
+# hosts_file: dns_nameservers is 127.0.0.1, where nothing answers).  The 403
+# comes from Squid itself, before any connect.
+check_loopback_guard() {
+    local code url
+    for url in "52.96.1.1:443" "[2603:1006::1]:443"; do
+        code=$(curl -sS --max-time 10 --noproxy '' -x "http://127.0.0.1:$SQUID_PORT" -p \
+            -o /dev/null -w '%{http_connect}' "http://$url/e2e/guard" 2>>"$E2E_DIR/curl.log") || true
+        check_eq 403 "$code" "loopback guard: CONNECT $url refused by Squid"
+    done
+    code=$(via_squid "$E2E_DIR/bodies/guard.v4" "http://52.96.1.1/e2e/guard")
+    check_eq 403 "$code" "loopback guard: GET http://52.96.1.1/ refused by Squid"
 }
 
 # The module's REQMOD decision per host (GET), for the summary.

@@ -683,10 +683,15 @@ coredump_dir $dir
 netdb_filename none
 hosts_file $E2E_DIR/hosts
 dns_nameservers 127.0.0.1
+dns_timeout 5 seconds
 pinger_enable off
 shutdown_lifetime 1 seconds
 forward_max_tries 2
 connect_timeout 5 seconds
+# Loopback only: a test must never reach a public address (IP literals and
+# names outside hosts_file would otherwise connect to real Microsoft hosts).
+acl lo_dst dst 127.0.0.0/8 ::1
+http_access deny !lo_dst
 acl SSL_ports port 443 80
 acl Safe_ports port 80 443
 http_access deny !Safe_ports
