@@ -28,8 +28,9 @@
 # - start_* functions set globals: call them in the main shell, never in $( ).
 #
 # Environment (make check exports these; defaults suit a manual run):
-#   top_srcdir top_builddir O3B_MODULE O3B_CLI CICAP_SERVER CICAP_CLIENT SQUID
-#   PYTHON3; E2E_KEEP=1 keeps the temp dir after a successful run;
+#   top_srcdir top_builddir O3B_MODULE O3B_CLI O3B_ACL CICAP_SERVER
+#   CICAP_CLIENT SQUID PYTHON3; E2E_ACL_HELPER: the helper command Squid runs
+#   in mode fast (default O3B_ACL); E2E_KEEP=1 keeps the temp dir after a successful run;
 #   E2E_CICAP_ACCESS_LOG=none: c-icap without an access log (load tests);
 #   E2E_VALGRIND=1: c-icap runs under valgrind memcheck (see the valgrind
 #   section below; `make check-valgrind`).
@@ -39,6 +40,7 @@ E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${top_builddir:=$top_srcdir}"
 : "${O3B_MODULE:=$top_builddir/.libs/srv_o365bypass.so}"
 : "${O3B_CLI:=$top_builddir/o365bypass}"
+: "${O3B_ACL:=$top_builddir/o365bypass-acl}"
 : "${CICAP_SERVER:=/usr/bin/c-icap}"
 : "${CICAP_CLIENT:=/usr/bin/c-icap-client}"
 : "${SQUID:=/usr/sbin/squid}"
@@ -625,11 +627,23 @@ cicap_stop() {
 # ---- Squid ------------------------------------------------------------------
 
 # The Squid access log format: fields separated by '|', header value raw.
-E2E_SQUID_LOGFORMAT="E2E|%rm|%ru|%>Hs|%'{X-O365bypass-Decision}adapt::<last_h|%adapt::sum_trs|%adapt::all_trs"
+E2E_SQUID_LOGFORMAT="E2E|%rm|%ru|%>Hs|%'{X-O365bypass-Decision}adapt::<last_h|%adapt::sum_trs|%adapt::all_trs|%{o365bypass_verdict}note|%{o365bypass_reason}note"
 
 _squid_hosts_file() {
     printf '%s %s\n' "$ORIGIN_ADDR" "${E2E_TEST_HOSTS[*]}" > "$1"
     chmod 0644 "$1"
+}
+
+# Mode fast: the shipped conf/squid-o365bypass-acl.conf with this run's
+# ports and paths (module and DLP stand-in on our c-icap, the built helper
+# reading our c-icap.conf); its access_log line gives way to ours.
+_squid_fast_adaptation() {
+    sed -e "s|icap://127\.0\.0\.1:1344/o365bypass|icap://127.0.0.1:$CICAP_PORT/o365bypass|" \
+        -e "s|icap://127\.0\.0\.1:1345/dlp_[a-z]*|icap://127.0.0.1:$CICAP_PORT/echo|" \
+        -e "s|/usr/lib/squid/o365bypass-acl|${E2E_ACL_HELPER:-$O3B_ACL}|" \
+        -e "s|-c /etc/c-icap/c-icap\.conf|-c $CICAP_DIR/c-icap.conf|" \
+        -e '/^access_log /d' \
+        "$top_srcdir/conf/squid-o365bypass-acl.conf"
 }
 
 # The adaptation part of squid.conf for MODE (checked by start_squid).
@@ -637,6 +651,7 @@ _squid_adaptation() {
     local mode=$1 o365_url="" dlp_url="icap://127.0.0.1:${CICAP_PORT:-}/echo"
     case $mode in
         none) echo "icap_enable off"; return 0 ;;
+        fast) _squid_fast_adaptation; return 0 ;;
         chain) o365_url="icap://127.0.0.1:$CICAP_PORT/o365bypass" ;;
         chain-broken) o365_url="icap://127.0.0.1:$CICAP_PORT/o365bypass_missing" ;;
         chain-dead) o365_url="icap://127.0.0.1:1/o365bypass" ;;  # port 1: closed
@@ -719,6 +734,8 @@ _squid_ready() {
 #                 as one adaptation chain for REQMOD and one for RESPMOD
 #   chain-broken  the same, o365 services naming a service c-icap lacks
 #   chain-dead    the same, o365 services on a closed port (127.0.0.1:1)
+#   fast          conf/squid-o365bypass-acl.conf: the chain, skipped for
+#                 what the o365bypass-acl helper bypasses
 #   dlp-only      only the echo services
 #   none          no adaptation
 # Needs ORIGIN_ADDR and, unless MODE is none, CICAP_PORT.  Exports
@@ -727,7 +744,7 @@ start_squid() {
     local mode=${1:?start_squid MODE} dir attempt port name
     case $mode in
         none) ;;
-        chain|chain-broken|chain-dead|dlp-only)
+        chain|chain-broken|chain-dead|dlp-only|fast)
             [[ -n "${CICAP_PORT:-}" ]] || hard_error "start_squid $mode: start c-icap first" ;;
         *) hard_error "start_squid: unknown mode '$mode'" ;;
     esac
@@ -893,7 +910,8 @@ module_decision() {
 
 # squid_field URL FIELD: a field of Squid's last log line for URL (%ru),
 # numbered as in E2E_SQUID_LOGFORMAT: 2 method, 4 status, 5 decision,
-# 6 sum_trs, 7 all_trs ("-" when there is no such line).
+# 6 sum_trs, 7 all_trs, 8 and 9 the helper's verdict and reason notes ("-"
+# when there is no such line).
 squid_field() {
     local fields
     _e2e_need_freeze
