@@ -21,15 +21,20 @@
 #         module's own cost), noop/echo (what doing nothing gets).
 #         Only interleaved runs against one instance are compared: the same
 #         c-icap varies ~20% between restarts.
-#  squid  real Squid on loopback in three modes at once (no adaptation;
+#  squid  real Squid on loopback in four modes at once (no adaptation;
 #         the product chain [module, srv_echo as the inspection stand-in];
-#         the stand-in only), a fast C origin (tests/bench/bench_origin,
+#         the stand-in only; the fast path: conf/squid-o365bypass-acl.conf,
+#         where the o365bypass-acl helper lets Microsoft 365 skip the chain),
+#         a fast C origin (tests/bench/bench_origin,
 #         127.0.0.42:80, named in Squid's hosts_file) and Debian's wrk
 #         through the proxy (absolute URL in the request line); interleaved
 #         rounds again.  Needs root (port 80, Squid drops to user proxy):
 #         skipped with a message otherwise; installs wrk with apt-get if
 #         it is missing.  c-icap's per-service counters show which service
-#         saw each request.
+#         saw each request.  Then tests/bench/bench_acl feeds the helper
+#         binary distinct keys of the real table (cold: Squid asks once per
+#         key and ttl): answers/s and CPU us per answer, next to the module's
+#         own per-request decision (micro's A2, when the micro part ran).
 #
 # Every process is started through tests/e2e/lib.sh (recorded by PID,
 # stopped by PID from the EXIT trap) and every run is bounded in time and
@@ -78,6 +83,8 @@ PARTS=${BENCH_PARTS:-micro icap squid}
 ICAPLOAD="$BUILDDIR/tests/bench/icapload"
 NOOP_MODULE="$BUILDDIR/tests/bench/.libs/srv_noop.so"
 ORIGIN_BIN="$BUILDDIR/tests/bench/bench_origin"
+ACL_BENCH="$BUILDDIR/tests/bench/bench_acl"
+ACL_KEYS=100000                # distinct keys fed to the helper
 ICAP_BODY=4096                 # the POST body of the ICAP part
 ICAP_MAX_RATE=250000           # -n bound per second of run (icapload stores a latency per request)
 SQUID_BODY=$(( 1024 * 1024 ))  # the POST body of the Squid part
@@ -102,6 +109,7 @@ T_START=$SECONDS
 declare -A VALUES=()   # "part.kind.who.metric" -> space-separated values, one per round
 SUMMARY=()             # rows: part|measurement|value|baseline|ratio|goal|result
 NOTES=()               # lines printed under the table
+MICRO_A2=""            # the micro part's (A2) "ops ns", when it ran
 
 # ---- small helpers ------------------------------------------------------------
 
@@ -296,6 +304,7 @@ micro_rows() {
     local out=$1 a b c a_ops a_ns b_ns c_ns ms kib heap
     a=$(micro_measure "$out" A); b=$(micro_measure "$out" B); c=$(micro_measure "$out" C)
     a_ops=${a%% *}; a_ns=${a##* }; b_ns=${b##* }; c_ns=${c##* }
+    MICRO_A2=$(micro_measure "$out" A2) # the module's decision per request, for the squid part
     row micro "lookups/s: (A) index vs (B) naive fnmatch" \
         "$(awk -v v="${a_ops:-0}" 'BEGIN { printf "%.2f M", v / 1e6 }')" \
         "$(awk -v v="${b%% *}" 'BEGIN { printf "%.2f M", v / 1e6 }')" \
@@ -662,14 +671,16 @@ squid_run() {
         "$(( a[2] - b[2] + a[3] - b[3] ))" "$(( a[0] - b[0] + a[1] - b[1] ))"
 }
 
+SQUID_MODES=(none chain dlp-only fast)
+
 squid_rounds() {
-    local round kind i modes=(none chain dlp-only) order
+    local round kind i n=${#SQUID_MODES[@]} order
     for (( round = 1; round <= SQUID_ROUNDS; round++ )); do
         echo " round $round/$SQUID_ROUNDS"
         for kind in get post; do
-            # rotate the order of the three modes from round to round
-            for (( i = 0; i < 3; i++ )); do
-                order=${modes[$(( (i + round - 1) % 3 ))]}
+            # rotate the order of the modes from round to round
+            for (( i = 0; i < n; i++ )); do
+                order=${SQUID_MODES[$(( (i + round - 1) % n ))]}
                 squid_run "$order" "$kind"
             done
             squid_pair "$kind"
@@ -677,13 +688,15 @@ squid_rounds() {
     done
 }
 
-# squid_pair KIND: this round's ratios of the chain to each baseline.
+# squid_pair KIND: this round's ratios of the chain to each baseline and of
+# the fast path to no adaptation and to the chain, as squid.KIND.pair-A-B.METRIC.
 squid_pair() {
-    local metric base
+    local metric pair a b
     for metric in rps p50 p99; do
-        for base in none dlp-only; do
-            add_value "squid.$1.pair-$base.$metric" \
-                "$(ratio "$(last_value "squid.$1.chain.$metric")" "$(last_value "squid.$1.$base.$metric")")"
+        for pair in chain:none chain:dlp-only fast:none fast:chain; do
+            a=${pair%%:*}; b=${pair#*:}
+            add_value "squid.$1.pair-$a-$b.$metric" \
+                "$(ratio "$(last_value "squid.$1.$a.$metric")" "$(last_value "squid.$1.$b.$metric")")"
         done
     done
 }
@@ -700,16 +713,33 @@ squid_rows() {
                     || name="(ii) chain / (iii) stand-in"
                 row squid "$label $unit, $name" "$(fmt_int "$(median "squid.$kind.chain.$metric")")" \
                     "$(fmt_int "$(median "squid.$kind.$base.$metric")")" \
-                    "$(xr "$(median "squid.$kind.pair-$base.$metric")")" "-" "info"
+                    "$(xr "$(median "squid.$kind.pair-chain-$base.$metric")")" "-" "info"
             done
         done
     done
+    fast_row get "M365 GET req/s, (iv) fast / (i) none" rps none 0.85
+    fast_row get "M365 GET req/s, (iv) fast / (ii) chain" rps chain 1.8
+    fast_row post "M365 POST 1 MiB req/s, (iv) fast / (i) none" rps none 0.9
+    fast_row get "M365 GET p50 us, (iv) fast / (i) none" p50 none ""
+    fast_row get "M365 GET p99 us, (iv) fast / (i) none" p99 none ""
+    fast_row post "M365 POST 1 MiB req/s, (iv) fast / (ii) chain" rps chain ""
+}
+
+# fast_row KIND LABEL METRIC BASE GOAL: the fast path against BASE ("" = info).
+fast_row() {
+    local r
+    r=$(median "squid.$1.pair-fast-$4.$3")
+    row squid "$2" "$(fmt_int "$(median "squid.$1.fast.$3")")" "$(fmt_int "$(median "squid.$1.$4.$3")")" \
+        "$(xr "$r")" "$( [[ -n "$5" ]] && echo ">= ${5}x" || echo -)" \
+        "$( [[ -n "$5" ]] && verdict "$r" '>=' "$5" || echo info)"
+    [[ -n "$5" ]] && note "squid $2: per-round ratios ${VALUES[squid.$1.pair-fast-$4.$3]:-}$(straddles "squid.$1.pair-fast-$4.$3" "$5")"
+    return 0
 }
 
 squid_notes() {
     local kind mode req echo_n mod_n err
     for kind in get post; do
-        for mode in none chain dlp-only; do
+        for mode in "${SQUID_MODES[@]}"; do
             req=$(sum_values "squid.$kind.$mode.requests")
             echo_n=$(sum_values "squid.$kind.$mode.echo")
             mod_n=$(sum_values "squid.$kind.$mode.module")
@@ -750,12 +780,13 @@ part_squid() {
         "MaxSpareThreads 128" "MaxRequestsPerChild 0" "MaxKeepAliveRequests 0" "${lines[@]}"
     cicap_service_ok o365bypass || hard_error "c-icap does not serve o365bypass ($O3B_MODULE)"
     declare -gA SQUID_PORTS=()
-    for mode in none chain dlp-only; do
+    for mode in "${SQUID_MODES[@]}"; do
         start_squid "$mode"
         SQUID_PORTS[$mode]=$SQUID_PORT  # set by start_squid
     done
     echo "origin $ORIGIN_ADDR:80 (bench_origin); c-icap $CICAP_PORT; Squid none :${SQUID_PORTS[none]}," \
-         "chain :${SQUID_PORTS[chain]}, dlp-only :${SQUID_PORTS[dlp-only]}"
+         "chain :${SQUID_PORTS[chain]}, dlp-only :${SQUID_PORTS[dlp-only]}, fast :${SQUID_PORTS[fast]}" \
+         "(conf/squid-o365bypass-acl.conf)"
     echo "load: wrk through the proxy, request line GET/POST http://$SQUID_HOST/bench/... ($SQUID_HOST -> $ORIGIN_ADDR in hosts_file)"
     local limit=$(( SQUID_SECONDS * SQUID_MAX_RATE ))
     write_wrk_script "$E2E_DIR/wrk-get.lua" GET /bench/get 0 "$limit"
@@ -763,11 +794,38 @@ part_squid() {
     # warm-up (not counted): every Squid opens its server and ICAP connections
     local saved=$SQUID_SECONDS
     SQUID_SECONDS=1 BENCH_WARMUP=1
-    for mode in none chain dlp-only; do squid_run "$mode" get > /dev/null; done
+    for mode in "${SQUID_MODES[@]}"; do squid_run "$mode" get > /dev/null; done
     SQUID_SECONDS=$saved BENCH_WARMUP=0
     squid_rounds
     squid_rows
     squid_notes
+    acl_cost
+}
+
+# The helper's own cost, cold (tests/bench/bench_acl on the binary), next to
+# the module's per-request decision (micro A2: parse, decide, format).
+acl_cost() {
+    local conf="$E2E_DIR/acl-bench.conf" out line v base
+    if [[ ! -x "$ACL_BENCH" || ! -x "$O3B_ACL" ]]; then
+        echo "SKIPPED: the helper's cost (build o365bypass-acl and tests/bench/bench_acl)"
+        row squid "helper cost (bench_acl)" "-" "-" "-" "-" "SKIP"; return 0
+    fi
+    printf '%s\n' "o365bypass.SeedFile $SRCDIR/module/data/endpoints-worldwide.json" \
+        "o365bypass.CacheDir none" "o365bypass.RefreshInterval 0" > "$conf"
+    echo " helper cost: tests/bench/bench_acl $ACL_KEYS distinct keys through o365bypass-acl"
+    out=$(timeout 120 "$ACL_BENCH" "$O3B_ACL" "$conf" "$ACL_KEYS" 2> "$E2E_DIR/bench_acl.err") || {
+        sed 's/^/  /' "$E2E_DIR/bench_acl.err"
+        row squid "helper cost (bench_acl failed)" "-" "-" "-" "-" "ERROR"; return 0; }
+    sed 's/^/  /' <<< "$out" | grep -v ACLBENCH
+    line=$(grep '^ACLBENCH ' <<< "$out")
+    v() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< " $line"; } # one field of the ACLBENCH line
+    base=$(awk -v ns="${MICRO_A2##* }" 'BEGIN { if (ns == "" || ns + 0 == 0) print "-"; else printf "%.3f", ns / 1000 }')
+    row squid "helper answers/s, cold keys (one process)" "$(fmt_int "$(v answers_per_s)")" "-" "-" "-" "info"
+    row squid "helper CPU us/answer, cold / module decision (A2)" "$(v cpu_us)" "$base" \
+        "$(xratio "$(v cpu_us)" "$base")" "-" "info"
+    row squid "helper round trip p50 us (one lookup at a time)" "$(v rtt_p50_us)" "-" "-" "-" "info"
+    row squid "helper start-up ms (spawn to first answer)" "$(v startup_ms)" "-" "-" "-" "info"
+    note "squid helper cost: $(v keys) distinct keys of the real table (instances of its hosts and patterns, unlisted names, listed addresses; $(v ok) bypassed, $(v err) inspected), all written at once with channel IDs; CPU = the helper's user+system time less start-up; A2 = the module's parse + decide + format per request (micro part; '-' when it did not run)"
 }
 
 # ---- the table ------------------------------------------------------------------
@@ -783,8 +841,9 @@ print_summary() {
     echo
     echo "ratio = value / baseline.  icap: baselines srv_echo (the goals) and noop (a service"
     echo "  that does nothing) on the same c-icap, medians of interleaved runs; micro: naive"
-    echo "  fnmatch scan and one exact-hash probe; squid: (i) Squid without adaptation, (iii)"
-    echo "  Squid with the inspection stand-in only."
+    echo "  fnmatch scan and one exact-hash probe; squid: (i) Squid without adaptation, (ii)"
+    echo "  the module chain, (iii) Squid with the inspection stand-in only; (iv) fast is the"
+    echo "  fast path (the o365bypass-acl helper + the chain for the rest)."
     for r in "${NOTES[@]}"; do echo "- $r"; done
     local goals missed
     goals=$(printf '%s\n' "${SUMMARY[@]}" | awk -F'|' '$7 == "PASS" || $7 == "MISS"' | wc -l)
@@ -800,7 +859,7 @@ print_summary() {
 
 main() {
     BENCH_ROUNDS_TEXT="$ICAP_ROUNDS rounds x 3 kinds x 3 services x ${ICAP_SECONDS}s"
-    BENCH_SQUID_TEXT="$SQUID_ROUNDS rounds x 2 kinds x 3 modes x ${SQUID_SECONDS}s"
+    BENCH_SQUID_TEXT="$SQUID_ROUNDS rounds x 2 kinds x 4 modes x ${SQUID_SECONDS}s"
     bench_init
     print_header
     local part t0
