@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fetcher.c - one bounded HTTP(S) GET with libcurl (see fetcher.h).
  *
@@ -31,9 +32,6 @@
 #error "O3B_VERSION must be defined by the build"
 #endif
 
-#define DEFAULT_CONNECT_TIMEOUT_S 10L
-#define DEFAULT_TOTAL_TIMEOUT_S 60L
-#define DEFAULT_MAX_BYTES ((size_t)4 << 20)
 #define MAX_REDIRECTS 3L
 /* Abort when fewer than LOW_SPEED_BYTES_PER_S arrive per second for
    LOW_SPEED_WINDOW_S seconds (or for the whole total timeout if shorter). */
@@ -210,8 +208,7 @@ static CURLcode set_transport(CURL *h, const struct o3b_fetch_opts *o)
 /* Timeouts, the low-speed abort and the announced-size cap. */
 static CURLcode set_limits(CURL *h, const struct o3b_fetch_opts *o, size_t max_bytes)
 {
-    long connect_s = o->connect_timeout_s > 0 ? o->connect_timeout_s : DEFAULT_CONNECT_TIMEOUT_S;
-    long total_s = o->total_timeout_s > 0 ? o->total_timeout_s : DEFAULT_TOTAL_TIMEOUT_S;
+    long connect_s = o->connect_timeout_s, total_s = o->total_timeout_s;
     long low_speed_s = total_s < LOW_SPEED_WINDOW_S ? total_s : LOW_SPEED_WINDOW_S;
     curl_off_t announced_max = max_bytes > (size_t)INT64_MAX ? INT64_MAX : (curl_off_t)max_bytes;
     CURLcode rc;
@@ -298,10 +295,8 @@ static CURLcode perform_without_sigpipe(CURL *h)
 int o3b_fetch(const char *url, const struct o3b_fetch_opts *opts,
               struct o3b_fetch_result *out, o3b_err *err)
 {
-    static const struct o3b_fetch_opts defaults;
-    const struct o3b_fetch_opts *o = (opts != NULL) ? opts : &defaults;
-    struct fetch_state st = {.max_bytes = o->max_bytes ? o->max_bytes : DEFAULT_MAX_BYTES,
-                             .retry_after_s = -1};
+    const struct o3b_fetch_opts *o = opts;
+    struct fetch_state st = {.retry_after_s = -1};
     char errbuf[CURL_ERROR_SIZE] = "";
     CURLcode rc;
     CURL *h;
@@ -312,6 +307,11 @@ int o3b_fetch(const char *url, const struct o3b_fetch_opts *opts,
         o3b_err_set(err, "GET: no URL given");
         return -1;
     }
+    if (o == NULL || o->connect_timeout_s <= 0 || o->total_timeout_s <= 0 || o->max_bytes == 0) {
+        o3b_err_set(err, "GET: fetch options without timeouts or a size cap");
+        return -1;
+    }
+    st.max_bytes = o->max_bytes;
     if ((h = curl_easy_init()) == NULL) {
         o3b_err_set(err, "GET: curl_easy_init failed");
         return -1;

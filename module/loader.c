@@ -10,11 +10,11 @@
 #include "o365bypass/loader.h"
 
 #include <cJSON.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "o365bypass/io.h"
 
 #define CACHE_FORMAT 1
 
@@ -327,47 +327,6 @@ o3b_table *o3b_load_json(const char *buf, size_t len, const struct o3b_load_opts
         t = build(arr, &meta, opts && opts->allow_empty, err);
     cJSON_Delete(root);
     return t;
-}
-
-char *o3b_read_file(const char *path, size_t max_bytes, size_t *len, o3b_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    char *buf;
-    size_t n;
-
-    if (f == NULL) {
-        o3b_err_set(err, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        o3b_err_set(err, "%s: not a regular file", path);
-        fclose(f);
-        return NULL;
-    }
-    if ((unsigned long long)st.st_size > max_bytes) {
-        o3b_err_set(err, "%s: %lld bytes is over the %zu-byte limit", path,
-                    (long long)st.st_size, max_bytes);
-        fclose(f);
-        return NULL;
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    if (buf == NULL) {
-        o3b_err_set(err, "%s: out of memory", path);
-        fclose(f);
-        return NULL;
-    }
-    n = fread(buf, 1, (size_t)st.st_size, f);
-    if (n != (size_t)st.st_size || ferror(f)) {
-        o3b_err_set(err, "%s: short read", path);
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
 }
 
 o3b_table *o3b_load_file(const char *path, const struct o3b_load_opts *opts, o3b_err *err)

@@ -533,3 +533,48 @@ enum o3b_target_status o3b_target_parse_text(const char *text, struct o3b_target
         return O3B_TARGET_BAD_REQUEST_LINE;
     return o3b_target_parse(line, used, NULL, NULL, 0, out);
 }
+
+/* ---- a whole header block --------------------------------------------------- */
+
+/* Is `line` a Host header?  The name compared case-insensitively, also with
+   SP/HTAB before the colon, so such a line cannot hide a second Host.  The
+   value (after the colon) into *value. */
+static bool host_line(const char *line, const char **value)
+{
+    const char *colon = strchr(line, ':');
+    size_t name_len;
+
+    if (colon == NULL)
+        return false;
+    name_len = (size_t)(colon - line);
+    while (name_len > 0 && (line[name_len - 1] == ' ' || line[name_len - 1] == '\t'))
+        name_len--;
+    if (!equals_nocase(line, name_len, "host"))
+        return false;
+    *value = colon + 1;
+    return true;
+}
+
+enum o3b_target_status o3b_target_parse_headers(const char *const *lines, size_t n_lines,
+                                                struct o3b_target *out, bool *is_connect)
+{
+    const char *hosts[O3B_TARGET_MAX_HOSTS];
+    size_t lens[O3B_TARGET_MAX_HOSTS], n_hosts = 0;
+
+    if (is_connect != NULL)
+        *is_connect = false;
+    if (lines == NULL || n_lines == 0 || lines[0] == NULL)
+        return O3B_TARGET_BAD_REQUEST_LINE;
+    if (is_connect != NULL) /* counted whether the request is well-formed or not */
+        *is_connect = strncmp(lines[0], "CONNECT ", 8) == 0;
+    for (size_t i = 1; i < n_lines; i++) {
+        const char *value;
+        if (lines[i] == NULL || !host_line(lines[i], &value))
+            continue;
+        if (n_hosts == O3B_TARGET_MAX_HOSTS)
+            return O3B_TARGET_DUPLICATE_HOST;
+        hosts[n_hosts] = value;
+        lens[n_hosts++] = strlen(value);
+    }
+    return o3b_target_parse(lines[0], strlen(lines[0]), hosts, lens, n_hosts, out);
+}

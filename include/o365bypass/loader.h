@@ -6,7 +6,7 @@
  * `tcpPorts`, `udpPorts`, `notes`, `expressRoute`,
  * `serviceAreaDisplayName` (optional: omitted, or null, means absent).
  * Unknown fields are ignored; LF or CRLF, with or without a final newline.
- * Also accepts the cache wrapper written by cachefile.h:
+ * Also accepts the cache wrapper the table store writes (store.h):
  *   {"o365bypass": 1, "instance": "...", "version": "...", "fetched": N,
  *    "source": "...", "endpoints": [ ...the array above... ]}
  * Any error rejects the whole input, with a message that says where
@@ -38,9 +38,5 @@ o3b_table *o3b_load_json(const char *buf, size_t len, const struct o3b_load_opts
 
 /* Read a file and parse it.  meta.source defaults to `path`. */
 o3b_table *o3b_load_file(const char *path, const struct o3b_load_opts *opts, o3b_err *err);
-
-/* Read a whole file into a new NUL-terminated buffer (caller frees), at
-   most `max_bytes`.  Returns NULL with `err` set. */
-char *o3b_read_file(const char *path, size_t max_bytes, size_t *len, o3b_err *err);
 
 #endif

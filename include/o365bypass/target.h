@@ -2,7 +2,8 @@
  * target.h - the destination of an HTTP request, as a proxy would use it.
  *
  * Input is what an ICAP client encapsulates: the HTTP request line and the
- * values of every Host header.  Output is one normalized destination (host
+ * values of every Host header (o3b_target_parse), or the whole header block
+ * (o3b_target_parse_headers).  Output is one normalized destination (host
  * name or IP literal, port) or a precise reason to refuse.  A refused target
  * is never bypassed: the caller sends it down the inspection chain.
  *
@@ -98,5 +99,22 @@ enum o3b_target_status o3b_target_parse(const char *line, size_t line_len,
  * rules of o3b_target_parse(), as if it were the request a proxy forwards.
  */
 enum o3b_target_status o3b_target_parse_text(const char *text, struct o3b_target *out);
+
+#define O3B_TARGET_MAX_HOSTS 8 /* Host lines examined; more is duplicate-host */
+
+/*
+ * Parse a request as an ICAP server holds its encapsulated header block:
+ * `lines[0]` the request line, `lines[1..n_lines)` the header lines
+ * "Name: value" (NUL-terminated, without CRLF), as c-icap's
+ * ci_headers_list_t has them.  Every Host line counts, its name compared
+ * case-insensitively and also with SP or HTAB before the colon (so such a
+ * line cannot hide a second Host); more than O3B_TARGET_MAX_HOSTS of them
+ * is duplicate-host without looking further.  Then as o3b_target_parse().
+ * `*is_connect` (may be NULL) says whether the method is CONNECT, whether
+ * or not the request is well-formed (for the CONNECT counter).  No lines
+ * at all is bad-request-line.
+ */
+enum o3b_target_status o3b_target_parse_headers(const char *const *lines, size_t n_lines,
+                                                struct o3b_target *out, bool *is_connect);
 
 #endif

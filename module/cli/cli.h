@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli.h - what the o365bypass command-line tool's files share.
  *
@@ -6,7 +7,7 @@
  * cmd_*.c file per subcommand.  Every subcommand gets the context below and
  * its own argv (argv[0] = the subcommand's name) and returns an exit code.
  * The CLI never re-implements a decision: it calls the core (loader,
- * o3b_decide, target parser, fetcher, refresher, exporter).
+ * o3b_decide, target parser, store, fetcher, refresher, exporter).
  */
 #ifndef O3B_CLI_H
 #define O3B_CLI_H
@@ -53,13 +54,14 @@ int cli_usage_error(const struct cli_ctx *ctx, const char *cmd, const char *fmt,
 
 /*
  * The table to work on: -t FILE, else what the module would start with
- * (o3b_startup_table: CacheDir file, else SeedFile, else empty).  `notes`
+ * (o3b_store_choose: CacheDir file, else SeedFile, else empty).  `notes`
  * (may be NULL) receives what the start-up fallback skipped.  Returns a
  * table the caller frees, or NULL after printing the error.
  */
 o3b_table *cli_load_table(struct cli_ctx *ctx, char *notes, size_t notes_size);
 
-/* Load a named table file (web-service JSON or cache file), printing errors. */
+/* Load a named table file (web-service JSON or cache file, the store's size
+   limit), printing errors. */
 o3b_table *cli_load_table_file(struct cli_ctx *ctx, const char *path);
 
 /* "2025-11-14 13:31:00 UTC" into buf (or "unknown" for 0); returns buf. */

@@ -15,7 +15,7 @@
 
 #include "cli.h"
 
-#include "o365bypass/cachefile.h"
+#include "o365bypass/io.h"
 #include "o365bypass/export.h"
 
 static const char export_help[] =

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c - o365bypass: global options, configuration, dispatch, usage.
  *
@@ -18,8 +19,7 @@
 
 #include "cli.h"
 
-#include "o365bypass/loader.h"
-#include "o365bypass/refresher.h"
+#include "o365bypass/store.h"
 
 static const char usage_text[] =
     "Usage: %s [-c|--config FILE] [-t|--table FILE] [-q|--quiet] COMMAND [ARGS]\n"
@@ -57,6 +57,8 @@ static const char usage_text[] =
     "  check-config [FILE]\n"
     "                     report every bad o365bypass line as FILE:LINE: message;\n"
     "                     exit 0 clean, 1 bad lines, 2 unreadable\n"
+    "  check-config --list\n"
+    "                     every directive: type and bounds, default, help\n"
     "\n"
     "Exit codes: 0 success, 1 a negative answer (see the commands), 2 usage or\n"
     "operational error.  `%s COMMAND --help` describes a command.\n";
@@ -169,12 +171,11 @@ static int load_config(struct cli_ctx *ctx)
 
 o3b_table *cli_load_table_file(struct cli_ctx *ctx, const char *path)
 {
-    struct o3b_load_opts lo = {0};
+    struct o3b_store_params p = o3b_config_store_params(&ctx->cfg);
     o3b_table *t;
     o3b_err err;
 
-    lo.max_bytes = (size_t)ctx->cfg.max_feed_bytes + 4096;
-    t = o3b_load_file(path, &lo, &err);
+    t = o3b_store_load_path(&p, path, &err);
     if (t == NULL)
         cli_error(ctx, "%s", err.msg);
     return t;
@@ -182,16 +183,20 @@ o3b_table *cli_load_table_file(struct cli_ctx *ctx, const char *path)
 
 o3b_table *cli_load_table(struct cli_ctx *ctx, char *notes, size_t notes_size)
 {
-    o3b_table *t;
+    struct o3b_store_params p = o3b_config_store_params(&ctx->cfg);
+    struct o3b_store_choice choice;
 
     if (notes && notes_size)
         notes[0] = '\0';
     if (ctx->table_path != NULL)
         return cli_load_table_file(ctx, ctx->table_path);
-    t = o3b_startup_table(&ctx->cfg, notes, notes_size);
-    if (t == NULL)
+    if (o3b_store_choose(&p, NULL, &choice) != 0) {
         cli_error(ctx, "out of memory loading the start-up table");
-    return t;
+        return NULL;
+    }
+    if (notes && notes_size)
+        snprintf(notes, notes_size, "%s", choice.notes);
+    return choice.table;
 }
 
 /* ---- dispatch ----------------------------------------------------------------------- */

@@ -29,6 +29,7 @@
 
 #include "bench.h"
 #include "o365bypass/index.h"
+#include "o365bypass/io.h"
 #include "o365bypass/loader.h"
 #include "o365bypass/table.h"
 

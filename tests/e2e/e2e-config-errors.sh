@@ -146,7 +146,11 @@ log=$(grep -F 'o365bypass: ' "$CICAP_SERVER_LOG" || true)
 check_contains "SeedFile skipped: $E2E_DIR/no-such-dir/endpoints.json: No such file or directory" "$log" \
     "the error at DebugLevel 1 names the SeedFile"
 check_contains "EMPTY table: nothing is bypassed" "$log" "the error at DebugLevel 1 says the table is empty"
-check_eq 0 "$(grep -c 'start-up table from' <<< "$log" || true)" "no level-2 line at DebugLevel 1"
+check_eq 1 "$(grep -c 'start-up table from (empty), version (empty): 0 sets, 0 entries (empty)' <<< "$log" || true)" \
+    "the start-up table (source, version, counts) at DebugLevel 1"
+check_eq 1 "$(grep -cE 'version [0-9]+\.[0-9]+\.[0-9]+ loaded' <<< "$log" || true)" \
+    "the module version at DebugLevel 1"
+check_contains "; module=" "$options" "OPTIONS X-O365bypass-Table names the module version"
 cicap_stop
 
 check_done

@@ -103,7 +103,7 @@ icapload_binary() {
 }
 
 # wrap_table SRC VERSION OUT: the raw JSON in the CacheDir wrapper
-# (include/o365bypass/cachefile.h), body embedded byte for byte.
+# (include/o365bypass/store.h), body embedded byte for byte.
 wrap_table() {
     {
         printf '{"o365bypass": 1, "instance": "Worldwide", "version": "%s", ' "$2"

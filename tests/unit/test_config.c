@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_config.c - every o365bypass directive: defaults, values, bounds,
  * messages, and the c-icap-style file reader.
@@ -62,7 +63,7 @@ static void test_defaults_after_init(void)
     o3b_config_release(&c);
 }
 
-/* The documented default (default_text) is what init really sets. */
+/* The documented default (default_value) is what init really sets. */
 static void test_documented_defaults_match_the_real_ones(void)
 {
     static const struct {
@@ -83,21 +84,88 @@ static void test_documented_defaults_match_the_real_ones(void)
         long v;
         CU_ASSERT_PTR_NOT_NULL_FATAL(d);
         memcpy(&v, (const char *)&c + numeric[i].field, sizeof v);
-        CU_ASSERT_EQUAL(strtol(d->default_text, NULL, 10), v);
+        CU_ASSERT_EQUAL(strtol(d->default_value, NULL, 10), v);
     }
-    CU_ASSERT_STRING_EQUAL(o3b_directive_find("SeedFile")->default_text, c.seed_file);
-    CU_ASSERT_STRING_EQUAL(o3b_directive_find("CacheDir")->default_text, c.cache_dir);
-    CU_ASSERT_STRING_EQUAL(o3b_directive_find("Instance")->default_text, c.instance);
-    CU_ASSERT_STRING_EQUAL(o3b_directive_find("ServiceURL")->default_text, c.service_url);
-    CU_ASSERT_STRING_EQUAL(o3b_directive_find("BypassCategories")->default_text, "Optimize Allow");
-    CU_ASSERT_STRING_EQUAL(o3b_directive_find("RequiredOnly")->default_text, "off");
-    CU_ASSERT_STRING_EQUAL(o3b_directive_find("NoIPv6")->default_text, "off");
+    CU_ASSERT_STRING_EQUAL(o3b_directive_find("SeedFile")->default_value, c.seed_file);
+    CU_ASSERT_STRING_EQUAL(o3b_directive_find("CacheDir")->default_value, c.cache_dir);
+    CU_ASSERT_STRING_EQUAL(o3b_directive_find("Instance")->default_value, c.instance);
+    CU_ASSERT_STRING_EQUAL(o3b_directive_find("ServiceURL")->default_value, c.service_url);
+    CU_ASSERT_STRING_EQUAL(o3b_directive_find("BypassCategories")->default_value, "Optimize Allow");
+    CU_ASSERT_STRING_EQUAL(o3b_directive_find("RequiredOnly")->default_value, "off");
+    CU_ASSERT_STRING_EQUAL(o3b_directive_find("NoIPv6")->default_value, "off");
     for (const struct o3b_directive *d = o3b_directives; d->name; d++) {
-        CU_ASSERT_PTR_NOT_NULL(d->set);
+        struct o3b_config other;
+        o3b_err err;
+        /* every row reaches a setter (its own or its type's): no value is refused by it */
+        o3b_config_init(&other);
+        CU_ASSERT_EQUAL(set(&other, d->name, NO_ARGS, &err), -1);
+        CU_ASSERT_PTR_NULL(strstr(err.msg, "no setter"));
+        o3b_config_release(&other);
         CU_ASSERT_TRUE(d->help != NULL && strlen(d->help) > 10);
-        CU_ASSERT_PTR_NOT_NULL(d->default_text);
+        CU_ASSERT_TRUE(d->default_value != NULL || d->unset_means != NULL);
     }
     o3b_config_release(&c);
+}
+
+/* o3b_config_init runs each row's one default through its setter: the field
+   the row names holds exactly that default, whatever the type. */
+static void test_every_row_default_lands_in_its_field_at_init(void)
+{
+    struct o3b_config c;
+    size_t checked = 0;
+
+    o3b_config_init(&c);
+    for (const struct o3b_directive *d = o3b_directives; d->name; d++) {
+        const char *field = (const char *)&c + d->offset;
+        if (d->default_value == NULL || d->type == O3B_DT_ENUM_SET || d->type == O3B_DT_LIST)
+            continue;
+        if (d->type == O3B_DT_INTEGER) {
+            long v;
+            memcpy(&v, field, sizeof v);
+            CU_ASSERT_EQUAL(v, strtol(d->default_value, NULL, 10));
+        } else if (d->type == O3B_DT_ONOFF) {
+            bool v;
+            memcpy(&v, field, sizeof v);
+            CU_ASSERT_EQUAL(v, strcmp(d->default_value, "on") == 0);
+        } else {
+            const char *v;
+            memcpy(&v, field, sizeof v);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+            CU_ASSERT_STRING_EQUAL(v, d->default_value);
+        }
+        checked++;
+    }
+    CU_ASSERT_EQUAL(checked, 11);
+    /* the set-valued rows: their defaults are the policy's */
+    CU_ASSERT_EQUAL(c.policy.categories, BIT(O3B_CAT_OPTIMIZE) | BIT(O3B_CAT_ALLOW));
+    CU_ASSERT_EQUAL(c.policy.areas, O3B_AREAS_ALL);
+    CU_ASSERT_PTR_NULL(c.service_areas_param);
+    o3b_config_release(&c);
+}
+
+static void test_rows_describe_their_type_and_bounds(void)
+{
+    static const struct {
+        const char *name, *want;
+    } rows[] = {
+        {"ConnectTimeout", "integer 1..300 seconds"},
+        {"RefreshInterval", "integer 0..604800 seconds"},
+        {"Instance", "one of Worldwide|USGovDoD|USGovGCCHigh|China"},
+        {"BypassCategories", "one or more of Optimize|Allow|Default"},
+        {"ServiceAreas", "one or more of All|Exchange|SharePoint|Skype|Common|MEM"},
+        {"CacheDir", "absolute path or none"},
+        {"CAFile", "absolute path"},
+        {"FetchProxy", "http(s) URL or none"},
+        {"NoIPv6", "on|off"},
+        {"TenantName", "list, repeatable"},
+    };
+    char buf[256];
+
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const struct o3b_directive *d = o3b_directive_find(rows[i].name);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+        CU_ASSERT_STRING_EQUAL(o3b_directive_describe(d, buf, sizeof buf), rows[i].want);
+    }
 }
 
 /* ---- good values ------------------------------------------------------------------ */
@@ -119,8 +187,8 @@ struct good {
 static const struct good goods[] = {
     {"SeedFile", {"/srv/o3b/seed.json"}, STR, F(seed_file), "/srv/o3b/seed.json", 0},
     {"CacheDir", {"/var/cache/o3b"}, STR, F(cache_dir), "/var/cache/o3b", 0},
-    {"CacheDir", {"none"}, STR, F(cache_dir), "", 0},
-    {"CacheDir", {"NONE"}, STR, F(cache_dir), "", 0},
+    {"CacheDir", {"none"}, STR, F(cache_dir), NULL, 0},
+    {"CacheDir", {"NONE"}, STR, F(cache_dir), NULL, 0},
     {"Instance", {"china"}, STR, F(instance), "China", 0},
     {"Instance", {"USGOVGCCHIGH"}, STR, F(instance), "USGovGCCHigh", 0},
     {"Instance", {"usgovdod"}, STR, F(instance), "USGovDoD", 0},
@@ -592,15 +660,14 @@ static void collect(void *ud, const char *file, unsigned line, const char *messa
 
 struct tmpdir {
     char path[64];
-    char files[24][128]; /* what to remove, in creation order */
+    char files[24][128]; /* the paths written, in creation order */
     unsigned n_files;
 };
 
 static bool tmpdir_make(struct tmpdir *d)
 {
     memset(d, 0, sizeof *d);
-    snprintf(d->path, sizeof d->path, "/tmp/o3b-test-config-XXXXXX");
-    return mkdtemp(d->path) != NULL;
+    return test_make_dir(d->path, sizeof d->path, "config");
 }
 
 /* Write `text` to d/rel (creating one level of subdirectory when rel has a '/'). */
@@ -631,13 +698,7 @@ static const char *tmpdir_write(struct tmpdir *d, const char *rel, const char *t
 
 static void tmpdir_remove(struct tmpdir *d)
 {
-    char sub[128];
-
-    for (unsigned i = 0; i < d->n_files; i++)
-        unlink(d->files[i]);
-    snprintf(sub, sizeof sub, "%s/sub", d->path);
-    rmdir(sub);
-    rmdir(d->path);
+    test_remove_tree(d->path);
 }
 
 static void test_read_file_applies_our_lines_and_ignores_the_rest(void)
@@ -872,6 +933,8 @@ static void test_read_file_reports_unbalanced_quotes_and_long_lines(void)
 static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_defaults_after_init),
     O3B_TEST(test_documented_defaults_match_the_real_ones),
+    O3B_TEST(test_every_row_default_lands_in_its_field_at_init),
+    O3B_TEST(test_rows_describe_their_type_and_bounds),
     O3B_TEST(test_good_values_set_their_field),
     O3B_TEST(test_bad_values_are_refused_naming_directive_and_value),
     O3B_TEST(test_every_directive_has_good_and_bad_rows),

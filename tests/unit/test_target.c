@@ -647,6 +647,70 @@ static void test_hostile_corpus_parses_as_recorded(void)
         CU_ASSERT_TRUE(cs.per_class[i] >= 5);
 }
 
+/* ---- whole header blocks ----------------------------------------------------- */
+
+static enum o3b_target_status parse_block(const char *const *lines, size_t n, bool *connect,
+                                          struct o3b_target *t)
+{
+    return o3b_target_parse_headers(lines, n, t, connect);
+}
+
+static void test_header_block_finds_every_host_line_however_spelled(void)
+{
+    static const char *const one[] = {"GET / HTTP/1.1", "User-Agent: x",
+                                      "HoSt \t:  outlook.office.com ", "Accept: */*"};
+    static const char *const two[] = {"GET / HTTP/1.1", "Host: outlook.office.com",
+                                      "X-Host: evil.example", "host\t: evil.example"};
+    static const char *const decoys[] = {"GET http://outlook.office.com/ HTTP/1.1",
+                                         "X-Host: evil.example", "Hostname: evil.example",
+                                         "Host evil.example", "Ho st: evil.example"};
+    struct o3b_target t;
+    bool connect;
+
+    CU_ASSERT_EQUAL(parse_block(one, 4, &connect, &t), OK);
+    CU_ASSERT_STRING_EQUAL(t.host, "outlook.office.com");
+    CU_ASSERT_FALSE(connect);
+    CU_ASSERT_EQUAL(parse_block(two, 4, &connect, &t), O3B_TARGET_DUPLICATE_HOST);
+    CU_ASSERT_EQUAL(parse_block(decoys, 5, &connect, &t), OK); /* none of them is a Host */
+    CU_ASSERT_STRING_EQUAL(t.host, "outlook.office.com");
+}
+
+static void test_header_block_with_more_than_eight_host_lines_is_duplicate_host(void)
+{
+    const char *lines[1 + 10] = {"GET / HTTP/1.1"};
+
+    for (size_t i = 1; i <= 10; i++)
+        lines[i] = "Host: outlook.office.com";
+    /* one Host is fine, two are a duplicate, nine stop the scan: all refused */
+    CU_ASSERT_EQUAL(parse_block(lines, 2, NULL, NULL), OK);
+    CU_ASSERT_EQUAL(parse_block(lines, 3, NULL, NULL), O3B_TARGET_DUPLICATE_HOST);
+    CU_ASSERT_EQUAL(parse_block(lines, 1 + O3B_TARGET_MAX_HOSTS, NULL, NULL),
+                    O3B_TARGET_DUPLICATE_HOST);
+    CU_ASSERT_EQUAL(parse_block(lines, 1 + O3B_TARGET_MAX_HOSTS + 1, NULL, NULL),
+                    O3B_TARGET_DUPLICATE_HOST);
+    CU_ASSERT_EQUAL(parse_block(lines, 11, NULL, NULL), O3B_TARGET_DUPLICATE_HOST);
+}
+
+static void test_header_block_reports_connect_whether_well_formed_or_not(void)
+{
+    static const char *const good[] = {"CONNECT outlook.office.com:443 HTTP/1.1",
+                                       "Host: outlook.office.com:443"};
+    static const char *const no_port[] = {"CONNECT outlook.office.com HTTP/1.1"};
+    static const char *const lower[] = {"connect outlook.office.com:443 HTTP/1.1"};
+    bool connect = false;
+
+    CU_ASSERT_EQUAL(parse_block(good, 2, &connect, NULL), OK);
+    CU_ASSERT_TRUE(connect);
+    CU_ASSERT_EQUAL(parse_block(no_port, 1, &connect, NULL), O3B_TARGET_BAD_PORT);
+    CU_ASSERT_TRUE(connect);
+    CU_ASSERT_NOT_EQUAL(parse_block(lower, 1, &connect, NULL), OK);
+    CU_ASSERT_FALSE(connect);
+    connect = true;
+    CU_ASSERT_EQUAL(parse_block(NULL, 0, &connect, NULL), O3B_TARGET_BAD_REQUEST_LINE);
+    CU_ASSERT_FALSE(connect);
+    CU_ASSERT_EQUAL(parse_block(good, 0, &connect, NULL), O3B_TARGET_BAD_REQUEST_LINE);
+}
+
 static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_parse_accepts_absolute_form_http_and_https),
     O3B_TEST(test_parse_accepts_connect_authority),
@@ -672,6 +736,9 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_parse_text_refuses_what_parse_refuses),
     O3B_TEST(test_specs_cover_every_status),
     O3B_TEST(test_hostile_corpus_parses_as_recorded),
+    O3B_TEST(test_header_block_finds_every_host_line_however_spelled),
+    O3B_TEST(test_header_block_with_more_than_eight_host_lines_is_duplicate_host),
+    O3B_TEST(test_header_block_reports_connect_whether_well_formed_or_not),
 };
 
 O3B_UNIT_MAIN("target", tests)
