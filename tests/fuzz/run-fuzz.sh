@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run-fuzz.sh - build the libFuzzer targets with clang and run them (`make fuzz`).
 #
 # The binaries are compiled here, straight from the core sources, with
@@ -12,7 +13,7 @@
 #
 # Environment (only top_srcdir is required; `make fuzz` passes it):
 #   FUZZ_SECONDS    seconds per target (default 60)
-#   FUZZ_TARGETS    which targets, in order (default "target matcher loader")
+#   FUZZ_TARGETS    which targets, in order (default "target headers matcher loader")
 #   FUZZ_JOBS       libFuzzer processes per target (default 1; the total
 #                   executions of all of them are reported)
 #   FUZZ_MERGE=1    merge coverage-increasing inputs into the source corpus
@@ -25,7 +26,7 @@ set -eu
 : "${top_srcdir:?set top_srcdir to the source tree}"
 B=${FUZZ_BUILD_DIR:-$PWD/build-fuzz}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"target matcher loader"}
+TARGETS=${FUZZ_TARGETS:-"target headers matcher loader"}
 JOBS=${FUZZ_JOBS:-1}
 MERGE=${FUZZ_MERGE:-0}
 CLANG=${CLANG:-clang}
@@ -33,7 +34,7 @@ CJSON_CFLAGS=${CJSON_CFLAGS:-$(pkg-config --cflags libcjson)}
 CJSON_LIBS=${CJSON_LIBS:-$(pkg-config --libs libcjson)}
 FUZZ_DIR=$top_srcdir/tests/fuzz
 DATA_DIR=$top_srcdir/tests/data
-CORE="errors host cidr ports target index table loader tenant policy decide tablediff"
+CORE="errors io host cidr ports target index table loader tenant policy decide tablediff"
 # The core gets libFuzzer's coverage instrumentation; the harness files only
 # the sanitizers, so their oracles neither steer the fuzzer nor slow it down.
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
@@ -50,8 +51,9 @@ max_len() {
     case $1 in
     loader) echo 32768 ;;
     target) echo 8448 ;;
+    headers) echo 16384 ;;
     matcher) echo 1024 ;;
-    *) die "unknown target '$1' (known: loader target matcher)" ;;
+    *) die "unknown target '$1' (known: loader target headers matcher)" ;;
     esac
 }
 
