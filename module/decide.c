@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * decide.c - one bypass decision: request target x table x policy.
  *

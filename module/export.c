@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * export.c - PAC and Squid ACL exports of the table and the policy.
  *

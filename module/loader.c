@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * loader.c - endpoint-service JSON (or our cache wrapper) into a table.
  *

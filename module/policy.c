@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy.c - the admin's policy: defaults, NeverBypass/AlsoBypass lists.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * target.c - request line and Host headers to one destination (see target.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * loader.h - the web service's JSON (or our cache file) into a table.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * target.h - the destination of an HTTP request, as a proxy would use it.
  *

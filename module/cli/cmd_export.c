@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_export.c - `o365bypass export pac|squid`: the decision for other tools.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_lookup.c - `o365bypass lookup`: the service's decision, explained.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * icap_client.c - a tiny blocking ICAP client (RFC 3507) for `stats`.
  *

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # e2e-config-errors.sh - a bad o365bypass value stops c-icap, and says which.
 #
 # For each bad directive value c-icap is started in the foreground

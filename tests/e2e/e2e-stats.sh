@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # e2e-stats.sh - every o365bypass counter, header and log attribute, exact.
 #
 # c-icap runs the built module with 2 children (StartServers = MaxServers =

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # soak.sh - sustained ICAP load on a real c-icap while the endpoint table is
 # swapped every second: no failed request, no wrong answer, every swap seen
 # by every child, resident memory flat.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_matcher.c - libFuzzer target for the hot path: index lookups, the
  * glob matcher and the bypass decision (index.h, host.h, policy.h).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """gen-seeds.py - (re)write the seed corpora of the fuzz targets.
 
 Not part of the build: run it by hand after tests/data changes, then commit

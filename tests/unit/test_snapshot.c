@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_snapshot.c - publishing tables to concurrent readers (snapshot.h).
  *

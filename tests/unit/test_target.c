@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_target.c - request line + Host headers to destination (target.h).
  *
