@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # e2e-cli.sh - the o365bypass command-line tool against real data and real tools.
 #
 # Phases (each a block of soft checks; all mismatches are reported at once):
@@ -144,6 +145,8 @@ phase_show_diff() {
     check_contains "IPv6        78 prefixes" "$out" "show IPv6 count"
     check_contains "tag         seed-" "$out" "show content tag"
     check_contains "BypassCategories  Optimize, Allow" "$out" "show policy"
+    check_eq 1 "$(grep -cE '^module +o365bypass [0-9]+\.[0-9]+\.[0-9]+$' <<< "$out" || true)" \
+        "show names the module version"
 
     # the files the module's master keeps in CacheDir
     local cache="$E2E_DIR/show-cache"
@@ -485,6 +488,8 @@ phase_stats() {
             if ($0 == l) print v }' "$E2E_DIR/stats.txt")" "stats: $label"
     done
     check_contains "version=seed" "$out" "stats shows the X-O365bypass-Table header"
+    check_eq 1 "$(grep -cE '^module +[0-9]+\.[0-9]+\.[0-9]+$' <<< "$out" || true)" \
+        "stats names the running module's version (OPTIONS module=)"
     check_contains "interval=0" "$out" "stats shows the X-O365bypass-Refresh header"
 
     prom="$E2E_DIR/stats.prom"
@@ -515,6 +520,8 @@ phase_stats() {
     done
     check_contains 'o365bypass_table_info{version="seed",tag="seed-' "$(cat "$prom")" \
         "prometheus: table info"
+    check_eq 1 "$(grep -cE '^o365bypass_module_info\{version="[0-9.]+"\} 1$' "$prom" || true)" \
+        "prometheus: module info"
     check_eq 0 "$(grep -c 'o365bypass_table_loads_total [0-9]' "$prom" >/dev/null; echo $?)" \
         "prometheus: table loads counter present"
     rc=0
