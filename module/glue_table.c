@@ -430,6 +430,7 @@ int o3b_table_post_init(void)
     o3b_err err;
 
     master_pid = getpid();
+    o3b_table_free(&aside); /* a reconfigure starts afresh */
     o3b_fetch_global_init();
     if (o3b_g_shared == NULL && (o3b_g_shared = o3b_shared_new(&err)) == NULL)
         O3B_LOG(O3B_LOG_ERROR, "%s: children will not follow new tables\n", err.msg);

@@ -22,8 +22,8 @@ static const char show_help[] =
     "\n"
     "Show the endpoint table (-t FILE, or what the service starts with): where it\n"
     "came from, its version, age and content tag, its counts; the policy in effect;\n"
-    "and, from CacheDir, the last refresh result and any table held back by the\n"
-    "shrink guard.\n";
+    "and, from CacheDir, the last refresh result and any table held back by a\n"
+    "guard.\n";
 
 static void show_table(const o3b_table *t)
 {

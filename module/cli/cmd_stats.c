@@ -5,7 +5,7 @@
  * Two ICAP requests (icap_client.c): REQMOD to c-icap's info service
  * ("info?view=text", the page `c-icap-client -s "info?view=text" -req
  * http://x/` shows), whose "o365bypass Statistics" section holds the
- * counters glue_stats.c registers ("label : value", summed over the
+ * counters the module registers (counters.h; "label : value", summed over the
  * children), and OPTIONS to the o365bypass service for the
  * X-O365bypass-Table and X-O365bypass-Refresh headers (c-icap 0.5.10 has no
  * gauges).  Output for people, or the Prometheus text format: every label
