@@ -65,14 +65,10 @@ static void set_verdict(struct o3b_decision *d, enum o3b_verdict v, enum o3b_rea
 static void apply_policy(const struct o3b_policy *p, const struct o3b_target *t,
                          struct o3b_decision *d)
 {
-    const struct o3b_set *s = d->set;
+    enum o3b_reason set_reason = o3b_policy_set_reason(p, d->set);
 
-    if (!(p->categories & (1u << s->category)))
-        set_verdict(d, O3B_INSPECT, O3B_R_CATEGORY);
-    else if (!(p->areas & (1u << s->area)))
-        set_verdict(d, O3B_INSPECT, O3B_R_AREA);
-    else if (p->required_only && !s->required)
-        set_verdict(d, O3B_INSPECT, O3B_R_OPTIONAL);
+    if (set_reason != O3B_R_TABLE)
+        set_verdict(d, O3B_INSPECT, set_reason);
     else if (p->n_tenants > 0 && t->kind == O3B_KIND_NAME &&
              !o3b_tenant_allows(d->entry, t->host, t->host_len,
                                 (const char *const *)p->tenants, p->n_tenants))

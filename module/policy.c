@@ -156,3 +156,19 @@ int o3b_policy_finish(struct o3b_policy *p, o3b_err *err)
     }
     return 0;
 }
+
+enum o3b_reason o3b_policy_set_reason(const struct o3b_policy *p, const struct o3b_set *s)
+{
+    if (!(p->categories & (1u << s->category)))
+        return O3B_R_CATEGORY;
+    if (!(p->areas & (1u << s->area)))
+        return O3B_R_AREA;
+    if (p->required_only && !s->required)
+        return O3B_R_OPTIONAL;
+    return O3B_R_TABLE;
+}
+
+bool o3b_policy_allows_set(const struct o3b_policy *p, const struct o3b_set *s)
+{
+    return o3b_policy_set_reason(p, s) == O3B_R_TABLE;
+}

@@ -99,6 +99,19 @@ struct o3b_decision {
     unsigned candidates;                    /* entries at the winning level */
 };
 
+/*
+ * Rules 5-7 on one endpoint set: O3B_R_CATEGORY when its category is not in
+ * BypassCategories, O3B_R_AREA when its service area is not in ServiceAreas,
+ * O3B_R_OPTIONAL when RequiredOnly is on and the set is optional, else
+ * O3B_R_TABLE.  THE rule for "this set is bypassed under the policy":
+ * o3b_decide(), the PAC export and the grow guard (trust.h) all ask here.
+ */
+enum o3b_reason o3b_policy_set_reason(const struct o3b_policy *p, const struct o3b_set *s);
+
+/* o3b_policy_set_reason() == O3B_R_TABLE: the policy bypasses this set's
+   entries (before tenant pinning, which looks at the host). */
+bool o3b_policy_allows_set(const struct o3b_policy *p, const struct o3b_set *s);
+
 /* Short token: "table", "also-bypass", "malformed", "not-listed", "port"... */
 const char *o3b_reason_name(enum o3b_reason r);
 
