@@ -62,6 +62,7 @@ static char labels[O3B_C_COUNT][40] = {
     [O3B_C_REFRESH_SHRINK] = "refresh refused shrink guard",
     [O3B_C_REFRESH_THROTTLED] = "refresh throttled",
     [O3B_C_REFRESH_ACCEPTED] = "refresh accepted",
+    [O3B_C_REFRESH_GROW] = "refresh refused grow guard",
 };
 
 static char group[] = GROUP;
@@ -154,6 +155,8 @@ static enum o3b_counter counter_of(enum o3b_refresh_outcome o)
         return O3B_C_REFRESH_THROTTLED;
     case O3B_REFRESH_ACCEPTED:
         return O3B_C_REFRESH_ACCEPTED;
+    case O3B_REFRESH_GROW:
+        return O3B_C_REFRESH_GROW;
     default:
         return O3B_C_REFRESH_FAILED;
     }

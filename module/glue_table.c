@@ -9,7 +9,7 @@
  * master, CI_CMD_ONDEMAND in the children (scheduled items are copied into
  * children at fork; an item of the other type just stays queued):
  *   master tick  runs the refresher when due (network, validation, shrink
- *                guard, atomic write to CacheDir) and bumps the table
+ *                and grow guards, atomic write to CacheDir) and bumps the table
  *                generation in the shared page;
  *   child tick   notices a new generation within a second and loads the
  *                file, publishing it to its request threads through the
@@ -32,6 +32,7 @@
 #include "o365bypass/fetcher.h"
 #include "o365bypass/loader.h"
 #include "o365bypass/tablediff.h"
+#include "o365bypass/trust.h"
 
 #define TICK_NAME "o365bypass_tick"               /* children */
 #define MASTER_TICK_NAME "o365bypass_master_tick" /* master */
@@ -267,7 +268,8 @@ static void master_accept(void)
     cur = o3b_snapshot_acquire(&o3b_g_snapshot, &ticket);
     log_change(cur, fresh);
     o3b_snapshot_release(&o3b_g_snapshot, ticket);
-    O3B_LOG(O3B_LOG_TABLE, "accept: the table held back by the shrink guard is now in use\n");
+    O3B_LOG(O3B_LOG_TABLE, "accept: the table held back by the shrink or grow guard is now in "
+                           "use\n");
     publish(fresh, "accept");
     bump_generation();
     o3b_stats_park_refresh(O3B_REFRESH_ACCEPTED);
@@ -393,6 +395,7 @@ int o3b_table_post_init(void)
         O3B_LOG(c.sets ? O3B_LOG_TABLE : O3B_LOG_ERROR, "start-up: %s\n", notes);
     O3B_LOG(O3B_LOG_TABLE, "start-up table from %s, version %s: %zu sets, %zu entries\n",
             o3b_table_meta(t)->source, version_of(t), c.sets, c.entries);
+    O3B_LOG(O3B_LOG_TABLE, "public suffix list for the feed checks: %s\n", o3b_psl_source());
     publish(t, "start-up");
     o3b_refresher_free(&refresher);
     if (o3b_g_config.refresh_interval > 0) {

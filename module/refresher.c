@@ -1,9 +1,9 @@
 /*
- * refresher.c - version check, download, validation, shrink guard, cache.
+ * refresher.c - version check, download, validation, guards, cache.
  *
  * The state machine is small on purpose: `next_due` (when the next version
  * check may run), `endpoints_not_before` (the 429 rule), `failures` (for the
- * backoff) and an optional `pending` table held back by the shrink guard.
+ * backoff) and an optional `pending` table held back by a guard.
  * Every exit path either returns a table that is already saved in CacheDir
  * or leaves the table in use untouched.
  */
@@ -20,6 +20,7 @@
 #include "o365bypass/cachefile.h"
 #include "o365bypass/fetcher.h"
 #include "o365bypass/loader.h"
+#include "o365bypass/trust.h"
 
 /* Copy with truncation (snprintf without the truncation warning). */
 static void copy_trunc(char *dst, size_t size, const char *src)
@@ -43,7 +44,7 @@ struct o3b_refresher {
 
 static const char *const outcome_names[O3B_REFRESH_OUTCOME_COUNT] = {
     "updated", "not-modified", "failed", "invalid", "shrink-guard", "throttled", "not-due",
-    "accepted",
+    "accepted", "grow-guard",
 };
 
 const char *o3b_refresh_outcome_name(enum o3b_refresh_outcome o)
@@ -274,9 +275,24 @@ static void save_pending(const struct o3b_config *cfg, const char *body, size_t 
     (void)o3b_cache_write_table(path, body, len, meta, &ignored);
 }
 
-enum o3b_refresh_outcome o3b_refresher_download(struct o3b_refresher *r, const char *latest,
-                                                time_t now, struct o3b_fetch_result *res,
-                                                o3b_table **out, o3b_err *err)
+/* A newer table is saved: a table held back before must not be accepted
+   over it any more. */
+static void drop_pending(struct o3b_refresher *r)
+{
+    char path[4096];
+
+    o3b_table_free(&r->pending);
+    if (!has_cache(r->cfg))
+        return;
+    o3b_cache_path(r->cfg->cache_dir, r->cfg->instance, O3B_CACHE_PENDING, path, sizeof path);
+    (void)unlink(path);
+}
+
+/* o3b_refresher_download, with the table in use for the refusals. */
+static enum o3b_refresh_outcome download(struct o3b_refresher *r, const char *latest,
+                                         time_t now, const o3b_table *in_use,
+                                         struct o3b_fetch_result *res, o3b_table **out,
+                                         o3b_err *err)
 {
     const struct o3b_config *cfg = r->cfg;
     struct o3b_fetch_opts o = o3b_config_fetch_opts(cfg);
@@ -307,6 +323,7 @@ enum o3b_refresh_outcome o3b_refresher_download(struct o3b_refresher *r, const c
     meta.fetched = (long long)now;
     lo.max_bytes = (size_t)cfg->max_feed_bytes;
     lo.meta = &meta;
+    lo.in_use = in_use;
     *out = o3b_load_json(res->body, res->len, &lo, err);
     if (*out == NULL) {
         o3b_err_prefix(err, "%s: refused", source);
@@ -315,7 +332,15 @@ enum o3b_refresh_outcome o3b_refresher_download(struct o3b_refresher *r, const c
     return O3B_REFRESH_UPDATED;
 }
 
-/* Download, then shrink guard, then save: the table returned is on disk. */
+enum o3b_refresh_outcome o3b_refresher_download(struct o3b_refresher *r, const char *latest,
+                                                time_t now, struct o3b_fetch_result *res,
+                                                o3b_table **out, o3b_err *err)
+{
+    return download(r, latest, now, NULL, res, out, err);
+}
+
+/* Download, then the shrink and grow guards, then save: the table returned
+   is on disk. */
 static enum o3b_refresh_outcome fetch_endpoints(struct o3b_refresher *r,
                                                 const o3b_table *current, const char *latest,
                                                 time_t now, o3b_table **out, o3b_err *err)
@@ -325,14 +350,17 @@ static enum o3b_refresh_outcome fetch_endpoints(struct o3b_refresher *r,
     enum o3b_refresh_outcome rc;
     o3b_table *t;
 
-    rc = o3b_refresher_download(r, latest, now, &res, &t, err);
+    rc = download(r, latest, now, current, &res, &t, err);
     if (rc != O3B_REFRESH_UPDATED)
         goto out;
-    if (shrinks_too_much(cfg, current, t, err)) {
+    if (shrinks_too_much(cfg, current, t, err))
+        rc = O3B_REFRESH_SHRINK;
+    else if (o3b_grow_guard_holds(current, t, &cfg->policy, err))
+        rc = O3B_REFRESH_GROW;
+    if (rc != O3B_REFRESH_UPDATED) {
         o3b_table_free(&r->pending);
         r->pending = t;
         save_pending(cfg, res.body, res.len, o3b_table_meta(t));
-        rc = O3B_REFRESH_SHRINK;
         goto out;
     }
     if (save_current(cfg, res.body, res.len, o3b_table_meta(t), err) != 0) {
@@ -340,6 +368,7 @@ static enum o3b_refresh_outcome fetch_endpoints(struct o3b_refresher *r,
         rc = O3B_REFRESH_FAILED;
         goto out;
     }
+    drop_pending(r);
     *out = t;
 out:
     o3b_fetch_result_free(&res);
@@ -374,7 +403,7 @@ enum o3b_refresh_outcome o3b_refresher_run(struct o3b_refresher *r, const o3b_ta
         return O3B_REFRESH_THROTTLED;
     }
     rc = fetch_endpoints(r, current, latest, now, out, err);
-    if (rc == O3B_REFRESH_UPDATED || rc == O3B_REFRESH_SHRINK)
+    if (rc == O3B_REFRESH_UPDATED || rc == O3B_REFRESH_SHRINK || rc == O3B_REFRESH_GROW)
         schedule_after_success(r, now);
     else if (rc == O3B_REFRESH_THROTTLED)
         r->next_due = r->endpoints_not_before > now + r->cfg->refresh_interval

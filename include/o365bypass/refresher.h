@@ -5,9 +5,12 @@
  * newer than the table in use (or the table in use was fetched with other
  * parameters, or came from the seed), GET {ServiceURL}/endpoints/{Instance}
  * with ServiceAreas / TenantName / NoIPv6 as configured.  The body is loaded
- * and validated (loader.h), checked by the shrink guard, then written to
+ * and validated (loader.h, with the outright refusals of trust.h), checked
+ * by the shrink guard and the grow guard (trust.h), then written to
  * CacheDir (previous kept) - only then is it returned as the new table, so
- * the version in use only advances after a validated, saved table.
+ * the version in use only advances after a validated, saved table.  A
+ * table either guard holds back is kept as the pending file (replaced by
+ * the next one held back, removed when a newer table is saved).
  *
  * Timing: a refresh is due every RefreshInterval seconds.  After a failure
  * the next one waits RefreshInterval x 2^(failures-1) (at most x8) plus up
@@ -38,6 +41,7 @@ enum o3b_refresh_outcome {
     O3B_REFRESH_THROTTLED,      /* HTTP 429, or still inside its wait */
     O3B_REFRESH_NOT_DUE,        /* not forced and not due yet */
     O3B_REFRESH_ACCEPTED,       /* admin accepted a pending table */
+    O3B_REFRESH_GROW,           /* refused by the grow guard (kept as pending) */
     O3B_REFRESH_OUTCOME_COUNT
 };
 
@@ -58,15 +62,17 @@ void o3b_refresher_free(struct o3b_refresher **r);
 /*
  * Run one refresh if due (or `forced`).  `current` is the table in use (may
  * be NULL).  On UPDATED and ACCEPTED `*out` is the new table (caller owns);
- * otherwise NULL.  `err` explains FAILED/INVALID/SHRINK/THROTTLED.
+ * otherwise NULL.  `err` explains FAILED/INVALID/SHRINK/GROW/THROTTLED.
+ * With `current` NULL neither guard runs (`o365bypass fetch --force`).
  */
 enum o3b_refresh_outcome o3b_refresher_run(struct o3b_refresher *r, const o3b_table *current,
                                            time_t now, bool forced, o3b_table **out,
                                            o3b_err *err);
 
-/* Accept the table held back by the shrink guard (from memory or from the
-   pending file): save it as current and return it as ACCEPTED; FAILED with
-   `err` when there is none or it cannot be saved. */
+/* Accept the table held back by the shrink or the grow guard (the pending
+   file, validated again with the refusals): save it as current and return
+   it as ACCEPTED; FAILED with `err` when there is none or it cannot be
+   saved. */
 enum o3b_refresh_outcome o3b_refresher_accept(struct o3b_refresher *r, time_t now,
                                               o3b_table **out, o3b_err *err);
 

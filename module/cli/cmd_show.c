@@ -5,7 +5,7 @@
  * and from the files the module keeps in CacheDir: the status file the
  * master writes after each refresh attempt ({"last_attempt": N,
  * "next_due": N, "result": "...", "client_request_id": "..."}), and a table
- * held back by the shrink guard.  Nothing here talks to the network.
+ * held back by the shrink or grow guard.  Nothing here talks to the network.
  */
 #include <cJSON.h>
 #include <getopt.h>
@@ -27,7 +27,7 @@ static const char show_help[] =
     "Show the endpoint table (-t FILE, or what the service starts with): where it\n"
     "came from, its version, age and content tag, its counts; the policy in effect;\n"
     "and, from CacheDir, the last refresh result and any table held back by the\n"
-    "shrink guard.\n";
+    "shrink or grow guard.\n";
 
 static void show_table(const o3b_table *t)
 {
@@ -153,8 +153,8 @@ static void show_pending(const struct cli_ctx *ctx)
         struct o3b_table_counts c;
         o3b_table_get_counts(t, &c);
         printf("  PENDING           %s: version %s, %zu entries, held back by the shrink "
-               "guard;\n                    accept it with the c-icap command "
-               "o365bypass_accept\n",
+               "or grow guard\n                    (see the last refresh); accept it with the "
+               "c-icap command o365bypass_accept\n",
                path, o3b_table_meta(t)->version[0] ? o3b_table_meta(t)->version : "?", c.entries);
         o3b_table_free(&t);
     } else {

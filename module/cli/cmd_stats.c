@@ -241,6 +241,7 @@ static const struct mapping mappings[] = {
     OUTCOME("refresh refused shrink guard", O3B_REFRESH_SHRINK),
     OUTCOME("refresh throttled", O3B_REFRESH_THROTTLED),
     OUTCOME("refresh accepted", O3B_REFRESH_ACCEPTED),
+    OUTCOME("refresh refused grow guard", O3B_REFRESH_GROW),
 };
 
 static const struct mapping *mapping_of(const char *label)
