@@ -357,6 +357,51 @@ start_origin() {
     hard_error "origin did not start (see origin/origin.out.log)"
 }
 
+# ---- the module in every child (tests/tools/icap_probe.py) -----------------
+
+# cicap_info_page: c-icap's info page as text ("" when it does not answer).
+cicap_info_page() {
+    timeout 5 "$CICAP_CLIENT" -i 127.0.0.1 -p "$CICAP_PORT" -s "info?view=text" \
+        -req http://x/ 2>/dev/null || true
+}
+
+# cicap_counter LABEL: the summed o365bypass counter (0 when absent).
+cicap_counter() {
+    cicap_info_page | awk -v label="$1" -F' : ' '$1 == label { print $2 + 0; found = 1; exit }
+        END { if (!found) print 0 }'
+}
+
+# cicap_child_pids: the children c-icap lists, sorted, comma-separated.
+cicap_child_pids() {
+    cicap_info_page | awk -F': *' '$1 == "Child pids" { print $2; exit }' \
+        | tr ' ' '\n' | grep -E '^[0-9]+$' | sort -n | paste -sd, -
+}
+
+# icap_probe_children PIDS MAXCONN TARGET...: into PROBE_OUT one line per
+# child reached, "pid version target=decision ..." (icap_probe.py: CONNECT
+# for host:port, GET for http://...; decision bypass, inspect or -).
+icap_probe_children() {
+    PROBE_OUT=$(timeout 15 "$PYTHON3" "$top_srcdir/tests/tools/icap_probe.py" \
+        "$CICAP_PORT" "$@") || true
+}
+
+# probe_all_at PIDS VERSION: did the last probe reach every pid of PIDS
+# (comma-separated), each serving VERSION?
+probe_all_at() {
+    local pid line
+    for pid in ${1//,/ }; do
+        line=$(awk -v p="$pid" '$1 == p' <<< "${PROBE_OUT:-}")
+        [[ -n "$line" && "$(awk '{print $2}' <<< "$line")" == "$2" ]] || return 1
+    done
+}
+
+# icap_once TARGET: "STATUS DECISION-HEADER" of one REQMOD ("000 -" when
+# nothing answered).
+icap_once() {
+    timeout 10 "$PYTHON3" "$top_srcdir/tests/tools/icap_probe.py" --once "$CICAP_PORT" "$1" \
+        2>/dev/null || echo "000 -"
+}
+
 # ---- the loopback feed (tests/tools/feedserver.py) ------------------------
 
 # start_feed [VERSION FILE]: Microsoft's web service played by feedserver.py
