@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "o365bypass/cidr.h"
 #include "o365bypass/table.h"
 
 #define PREFIX "o365bypass."
@@ -224,6 +225,46 @@ static int d_service_url(struct o3b_config *c, const char *const *argv, o3b_err 
     return 0;
 }
 
+static int d_allow_http(struct o3b_config *c, const char *const *argv, o3b_err *err)
+{
+    return onoff(argv, &c->allow_http_service_url, err);
+}
+
+/* Is the host of this http(s) URL loopback: 127.0.0.0/8, [::1] or localhost?
+   A URL with user information ("http://127.0.0.1@host/") never is. */
+static bool url_host_is_loopback(const char *url)
+{
+    static const uint8_t v6_loopback[16] = {[15] = 1};
+    const char *h = strstr(url, "://") + 3;
+    size_t n = strcspn(h, "/?#");
+    uint8_t a[16];
+
+    if (memchr(h, '@', n) != NULL)
+        return false;
+    if (h[0] == '[') {
+        const char *close = memchr(h, ']', n);
+        return close != NULL && o3b_ipv6_parse(h + 1, (size_t)(close - h - 1), a) == 0 &&
+               memcmp(a, v6_loopback, 16) == 0;
+    }
+    n = strcspn(h, ":/?#");
+    if (n == 9 && strncasecmp(h, "localhost", 9) == 0)
+        return true;
+    return o3b_ipv4_parse(h, n, a) == 0 && a[0] == 127;
+}
+
+/* A plain http:// ServiceURL lets anyone on the path write the table. */
+static int check_service_url(const struct o3b_config *c, o3b_err *err)
+{
+    if (strncasecmp(c->service_url, "http://", 7) != 0 || c->allow_http_service_url ||
+        url_host_is_loopback(c->service_url))
+        return 0;
+    o3b_err_set(err, PREFIX "ServiceURL: '%s' is plain http to a host that is not loopback, "
+                     "so anyone on the path could write the endpoint table: use https://, a "
+                     "mirror on 127.0.0.0/8, [::1] or localhost, or set " PREFIX
+                     "AllowHttpServiceURL on", c->service_url);
+    return -1;
+}
+
 static int d_refresh(struct o3b_config *c, const char *const *argv, o3b_err *err)
 {
     long v;
@@ -415,7 +456,12 @@ const struct o3b_directive o3b_directives[] = {
      "where the last good table, the previous one and the client id are kept (none = no cache)"},
     {"Instance", d_instance, O3B_DEFAULT_INSTANCE,
      "Microsoft 365 instance: Worldwide, USGovDoD, USGovGCCHigh or China"},
-    {"ServiceURL", d_service_url, O3B_DEFAULT_SERVICE_URL, "base URL of the endpoint web service"},
+    {"ServiceURL", d_service_url, O3B_DEFAULT_SERVICE_URL,
+     "base URL of the endpoint web service: https://, or http:// only on loopback (a local "
+     "mirror) or with AllowHttpServiceURL on"},
+    {"AllowHttpServiceURL", d_allow_http, "off",
+     "accept a plain http:// ServiceURL on a host that is not loopback (whoever is on the path "
+     "can then write the table, within the refusals and guards)"},
     {"RefreshInterval", d_refresh, "3600",
      "seconds between version checks; 0 never fetches (offline: cache or SeedFile only)"},
     {"BypassCategories", d_categories, "Optimize Allow",
@@ -512,6 +558,8 @@ int o3b_config_finish(struct o3b_config *c, o3b_err *err)
         o3b_err_set(err, PREFIX "BypassCategories: no category left to bypass");
         return -1;
     }
+    if (check_service_url(c, err) != 0)
+        return -1;
     return o3b_policy_finish(&c->policy, err);
 }
 

@@ -7,7 +7,8 @@
  * size (the transfer is aborted as soon as it is exceeded); CURLOPT_NOSIGNAL
  * (the server is threaded); an optional outbound proxy; a User-Agent naming
  * the module and its version.  Only http:// and https:// URLs are followed,
- * redirects at most 3 times and only to http(s).  No c-icap here.
+ * redirects at most 3 times and only to http(s); from an https:// URL only
+ * to https:// (a redirect to http is an error).  No c-icap here.
  */
 #ifndef O365BYPASS_FETCHER_H
 #define O365BYPASS_FETCHER_H

@@ -92,6 +92,8 @@ static void test_documented_defaults_match_the_real_ones(void)
     CU_ASSERT_STRING_EQUAL(o3b_directive_find("BypassCategories")->default_text, "Optimize Allow");
     CU_ASSERT_STRING_EQUAL(o3b_directive_find("RequiredOnly")->default_text, "off");
     CU_ASSERT_STRING_EQUAL(o3b_directive_find("NoIPv6")->default_text, "off");
+    CU_ASSERT_STRING_EQUAL(o3b_directive_find("AllowHttpServiceURL")->default_text, "off");
+    CU_ASSERT_FALSE(c.allow_http_service_url);
     for (const struct o3b_directive *d = o3b_directives; d->name; d++) {
         CU_ASSERT_PTR_NOT_NULL(d->set);
         CU_ASSERT_TRUE(d->help != NULL && strlen(d->help) > 10);
@@ -143,6 +145,8 @@ static const struct good goods[] = {
     {"RequiredOnly", {"0"}, BOOL, PF(required_only), NULL, 0},
     {"NoIPv6", {"on"}, BOOL, F(no_ipv6), NULL, 1},
     {"NoIPv6", {"off"}, BOOL, F(no_ipv6), NULL, 0},
+    {"AllowHttpServiceURL", {"on"}, BOOL, F(allow_http_service_url), NULL, 1},
+    {"AllowHttpServiceURL", {"off"}, BOOL, F(allow_http_service_url), NULL, 0},
     {"ClientRequestId", {"0f1e2d3c-4b5a-4697-8877-665544332211"}, STR, F(client_request_id),
      "0f1e2d3c-4b5a-4697-8877-665544332211", 0},
     {"ClientRequestId", {"0F1E2D3C-4B5A-4697-8877-66554433221A"}, STR, F(client_request_id),
@@ -243,6 +247,7 @@ static const struct bad bads[] = {
     {"RequiredOnly", {"maybe"}, "'maybe' is not on or off"},
     {"RequiredOnly", {"2"}, "'2'"},
     {"NoIPv6", {"enable"}, "'enable'"},
+    {"AllowHttpServiceURL", {"sometimes"}, "'sometimes' is not on or off"},
     {"NeverBypass", {"*.com"}, "'*.com'"},
     {"NeverBypass", {"0.0.0.0/0"}, "'0.0.0.0/0'"},
     {"NeverBypass", {"bad_host.example"}, "'bad_host.example'"},
@@ -319,7 +324,68 @@ static void test_every_directive_has_good_and_bad_rows(void)
             fprintf(stderr, "\n  directive %s lacks %s rows\n", d->name, has_good ? "bad" : "good");
         CU_ASSERT_TRUE(has_good && has_bad);
     }
-    CU_ASSERT_EQUAL(n, 20);
+    CU_ASSERT_EQUAL(n, 21);
+}
+
+/* ---- ServiceURL and AllowHttpServiceURL: checked together at finish -------------- */
+
+/* Set ServiceURL (and AllowHttpServiceURL before or after it, when given),
+   then finish: its result, the message in `err`. */
+static int finish_with_url(const char *url, const char *allow, bool allow_first, o3b_err *err)
+{
+    struct o3b_config c;
+    int rc;
+
+    o3b_config_init(&c);
+    if (allow && allow_first)
+        CU_ASSERT_EQUAL(set(&c, "AllowHttpServiceURL", ARGV(allow), err), 0);
+    CU_ASSERT_EQUAL(set(&c, "ServiceURL", ARGV(url), err), 0);
+    if (allow && !allow_first)
+        CU_ASSERT_EQUAL(set(&c, "AllowHttpServiceURL", ARGV(allow), err), 0);
+    rc = o3b_config_finish(&c, err);
+    o3b_config_release(&c);
+    return rc;
+}
+
+static void test_a_plain_http_service_url_is_refused_unless_its_host_is_loopback(void)
+{
+    static const char *const refused[] = {
+        "http://endpoints.example.com", "HTTP://endpoints.office.com", "http://128.0.0.1",
+        "http://127.0.0.1@evil.example", "http://[::2]:8080", "http://localhost.evil.example",
+        "http://127.1:8080", "http://10.0.0.1/m365",
+    };
+    static const char *const accepted[] = {
+        "https://endpoints.office.com", "https://mirror.example/m365", "http://127.0.0.1:20080",
+        "http://127.42.0.9", "http://[::1]:8080/m365", "http://localhost:8080",
+        "http://LOCALHOST",
+    };
+    o3b_err err;
+
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        char head[512];
+        str_format(head, sizeof head, "o365bypass.ServiceURL: '%s", refused[i]);
+        CU_ASSERT_EQUAL(finish_with_url(refused[i], NULL, false, &err), -1);
+        if (strncmp(err.msg, head, strlen(head)) != 0)
+            fprintf(stderr, "\n  %s: %s\n", refused[i], err.msg);
+        CU_ASSERT_EQUAL(strncmp(err.msg, head, strlen(head)), 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "o365bypass.AllowHttpServiceURL on"));
+    }
+    for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
+        int rc = finish_with_url(accepted[i], NULL, false, &err);
+        if (rc != 0)
+            fprintf(stderr, "\n  %s: %s\n", accepted[i], err.msg);
+        CU_ASSERT_EQUAL(rc, 0);
+    }
+}
+
+static void test_allow_http_service_url_works_before_or_after_the_service_url_line(void)
+{
+    o3b_err err;
+
+    CU_ASSERT_EQUAL(finish_with_url("http://endpoints.example.com", "on", false, &err), 0);
+    CU_ASSERT_EQUAL(finish_with_url("http://endpoints.example.com", "on", true, &err), 0);
+    CU_ASSERT_EQUAL(finish_with_url("http://endpoints.example.com", "off", false, &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "o365bypass.ServiceURL: "));
 }
 
 static void test_a_refused_value_keeps_the_previous_one(void)
@@ -875,6 +941,8 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_good_values_set_their_field),
     O3B_TEST(test_bad_values_are_refused_naming_directive_and_value),
     O3B_TEST(test_every_directive_has_good_and_bad_rows),
+    O3B_TEST(test_a_plain_http_service_url_is_refused_unless_its_host_is_loopback),
+    O3B_TEST(test_allow_http_service_url_works_before_or_after_the_service_url_line),
     O3B_TEST(test_a_refused_value_keeps_the_previous_one),
     O3B_TEST(test_directive_names_are_found_with_or_without_prefix),
     O3B_TEST(test_lists_accumulate_over_lines),
