@@ -18,8 +18,13 @@
 #include <unistd.h>
 
 #include "o365bypass/config.h"
+#include "o365bypass/loader.h"
 #include "o365bypass/policy.h"
 #include "unit.h"
+
+#ifndef O3B_TOP_SRCDIR
+#define O3B_TOP_SRCDIR "."
+#endif
 
 #define ARGV(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define NO_ARGS ((const char *const[]){NULL})
@@ -100,6 +105,24 @@ static void test_documented_defaults_match_the_real_ones(void)
         CU_ASSERT_PTR_NOT_NULL(d->default_text);
     }
     o3b_config_release(&c);
+}
+
+/* conf/o365bypass.conf.in shows every directive with its default. */
+static void test_the_shipped_conf_documents_every_directive(void)
+{
+    size_t len;
+    o3b_err err;
+    char *text = o3b_read_file(O3B_TOP_SRCDIR "/conf/o365bypass.conf.in", 1u << 20, &len, &err);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    for (const struct o3b_directive *d = o3b_directives; d->name; d++) {
+        char line[96];
+        str_format(line, sizeof line, "\n#o365bypass.%s ", d->name);
+        if (strstr(text, line) == NULL)
+            fprintf(stderr, "\n  conf/o365bypass.conf.in lacks '#o365bypass.%s'\n", d->name);
+        CU_ASSERT_PTR_NOT_NULL(strstr(text, line));
+    }
+    free(text);
 }
 
 /* ---- good values ------------------------------------------------------------------ */
@@ -938,6 +961,7 @@ static void test_read_file_reports_unbalanced_quotes_and_long_lines(void)
 static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_defaults_after_init),
     O3B_TEST(test_documented_defaults_match_the_real_ones),
+    O3B_TEST(test_the_shipped_conf_documents_every_directive),
     O3B_TEST(test_good_values_set_their_field),
     O3B_TEST(test_bad_values_are_refused_naming_directive_and_value),
     O3B_TEST(test_every_directive_has_good_and_bad_rows),
