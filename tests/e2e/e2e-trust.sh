@@ -28,6 +28,9 @@
 #            TenantName: that check depends on tenant pinning for any number
 #            of stars (issue 10 item 2); while TENANT_ANY_STARS=pending it is
 #            reported, not counted as a failure.
+#   cli      `o365bypass fetch` into a CacheDir of its own: the held feed is
+#            refused (exit 2, grow-guard, pending file), `fetch --force`
+#            takes it (the guards skipped, the pending file gone).
 # Requests are ICAP REQMODs straight to c-icap (CONNECT host:443 as Squid
 # sends it, and GET http://host/ for names), answered in every child.
 set -euo pipefail
@@ -242,5 +245,29 @@ elif [[ " ${tenant_line#* }" != *" $TENANT_TARGET=inspect"* ]]; then
 else
     check_every_child inspect "accepted, TenantName contoso" "$TENANT_TARGET"
 fi
+
+# ---- the command line: fetch holds back, fetch --force takes it ---------------------------
+
+cli_conf=$E2E_DIR/cli.conf
+mkdir -p "$E2E_DIR/cli-cache"
+printf '%s\n' "o365bypass.CacheDir $E2E_DIR/cli-cache" \
+    "o365bypass.SeedFile $top_srcdir/module/data/endpoints-worldwide.json" \
+    "o365bypass.ServiceURL http://127.0.0.1:$FEED_PORT" "o365bypass.ConnectTimeout 2" \
+    "o365bypass.FetchTimeout 5" "o365bypass.TenantName contoso" > "$cli_conf"
+cli_fetch() { CLI_RC=0; CLI_OUT=$("$O3B_CLI" -c "$cli_conf" fetch "$@" 2>&1) || CLI_RC=$?; }
+cli_pending=$E2E_DIR/cli-cache/endpoints-Worldwide.pending.json
+feed_control "version=$VERSION_A&file=$FILE_A"
+cli_fetch
+check_eq "0 $VERSION_A updated" "$CLI_RC ${CLI_OUT%%:*}" "cli: fetch A"
+feed_control "version=$VERSION_HELD&file=$E2E_DIR/feeds/held.json"
+cli_fetch
+check_eq 2 "$CLI_RC" "cli: fetch of the held feed exits 2"
+check_contains "fetch grow-guard: grow guard: held back" "$CLI_OUT" "cli: fetch names the guard"
+[[ -e "$cli_pending" ]] && check_eq pending pending "cli" || check_eq pending none "cli: pending file"
+cli_fetch --force
+check_eq "0 $VERSION_HELD updated" "$CLI_RC ${CLI_OUT%%:*}" "cli: fetch --force takes it"
+[[ ! -e "$cli_pending" ]] || check_eq none pending "cli: fetch --force removes the pending file"
+check_contains "version     $VERSION_HELD" "$("$O3B_CLI" -c "$cli_conf" show 2>&1 || true)" \
+    "cli: show after fetch --force"
 
 check_done
