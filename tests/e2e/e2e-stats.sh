@@ -24,7 +24,7 @@
 #      RefreshInterval 3600, DebugLevel 2; started first, so its automatic
 #      first refresh (updated) happens while A-C run; then o365bypass_refresh
 #      under faults: not modified, failed (500), invalid (bad JSON), shrink guard,
-#      accept, throttled (429, twice), and a reload over a corrupt cache
+#      accept, grow guard, throttled (429, twice), and a reload over a corrupt cache
 #      file; OPTIONS headers (X-O365bypass-Table, ISTag, X-O365bypass-Refresh)
 #      of every child after each step that changes them.
 # Finally every label of module/glue_stats.c must have been proven non-zero
@@ -686,13 +686,20 @@ EOF
     refresh_step accept o365bypass_accept "refresh accepted" 1
     loads_reach "$(( 2 * CHILDREN ))"
     check_options "R after accept" 2025111600 3 3
+    # the small table plus a registrable domain it does not bypass
+    "$PYTHON3" -c 'import json, sys; t = json.load(open(sys.argv[1])); t.append({"id": 990,
+"serviceArea": "Common", "urls": ["*.amazonaws.com"], "category": "Optimize", "required": True})
+json.dump(t, open(sys.argv[2], "w"))' "$E2E_DIR/small.json" "$E2E_DIR/grown.json"
+    feed_control "version=2025111650&file=$E2E_DIR/grown.json"
+    refresh_step "grow guard" o365bypass_refresh "refresh refused grow guard" 1
+    check_options "R while the grow guard holds a table back" 2025111600 3 3
     feed_control "version=2025111700&fault=429&target=endpoints"
     refresh_step "HTTP 429" o365bypass_refresh "refresh throttled" 1
     local endpoints_calls
     endpoints_calls=$(feed_calls endpoints)
     refresh_step "inside the 429 wait" o365bypass_refresh "refresh throttled" 2
     check_eq "$endpoints_calls" "$(feed_calls endpoints)" "R: no /endpoints call inside the 429 wait"
-    check_eq 4 "$endpoints_calls" "R: /endpoints calls (update, invalid, shrink, 429)"
+    check_eq 5 "$endpoints_calls" "R: /endpoints calls (update, invalid, shrink, grow, 429)"
     printf '{"o365bypass": 1, "endpoints": [{"id": ' > "$cache"
     refresh_step "reload over a corrupt cache file" o365bypass_reload "table load failures" "$CHILDREN"
     sleep 1.5   # a child tick (1 s) must not count it again
@@ -701,6 +708,7 @@ EOF
     declare -gA EXPECT_R=(
         ["refresh updated"]=1 ["refresh not modified"]=1 ["refresh failed"]=1
         ["refresh refused invalid"]=1 ["refresh refused shrink guard"]=1
+        ["refresh refused grow guard"]=1
         ["refresh throttled"]=2 ["refresh accepted"]=1
         ["table loads"]=$(( 2 * CHILDREN )) ["table load failures"]=$CHILDREN
     )
@@ -713,7 +721,7 @@ EOF
         "R: table change seed -> 2025111400 at level 2"
     check_eq 1 "$(module_log_lines 'endpoint table 2025111400 -> 2025111600: ' | grep -c . || true)" \
         "R: table change 2025111400 -> 2025111600 (accept) at level 2"
-    check_eq 1 "$(module_log_lines 'accept: the table held back by the shrink guard is now in use' | grep -c . || true)" \
+    check_eq 1 "$(module_log_lines 'accept: the table held back by the shrink or grow guard is now in use' | grep -c . || true)" \
         "R: accept line at level 2"
     check_ge 1 "$(module_log_lines 'refresh failed; the table in use stays' | grep -c . || true)" \
         "R: failed refresh logged at level 1"
