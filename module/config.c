@@ -307,6 +307,23 @@ static int d_required_only(struct o3b_config *c, const char *const *argv, o3b_er
     return onoff(argv, &c->policy.required_only, err);
 }
 
+static int d_decrypted(struct o3b_config *c, const char *const *argv, o3b_err *err)
+{
+    const char *v;
+
+    if (one_arg(argv, &v, err) != 0)
+        return -1;
+    if (strcasecmp(v, "inspect") == 0)
+        c->policy.decrypted = O3B_DECRYPTED_INSPECT;
+    else if (strcasecmp(v, "sni-bound") == 0)
+        c->policy.decrypted = O3B_DECRYPTED_SNI_BOUND;
+    else {
+        o3b_err_set(err, "'%s' is not inspect or sni-bound", v);
+        return -1;
+    }
+    return 0;
+}
+
 static int d_no_ipv6(struct o3b_config *c, const char *const *argv, o3b_err *err)
 {
     return onoff(argv, &c->no_ipv6, err);
@@ -424,6 +441,10 @@ const struct o3b_directive o3b_directives[] = {
      "service areas bypassed: All or a list of Exchange, SharePoint, Skype, MEM "
      "(Common, their prerequisite, always included)"},
     {"RequiredOnly", d_required_only, "off", "bypass only endpoint sets marked required"},
+    {"DecryptedRequests", d_decrypted, "inspect",
+     "requests the proxy decrypted (ssl-bump: https URLs, plain http to port 443): inspect, "
+     "or sni-bound (decided like the rest only when the client's TLS SNI, passed in "
+     "X-O365bypass-SNI, names the request's host)"},
     {"NeverBypass", d_never, "(empty)",
      "hosts, host patterns, IPs or CIDRs never bypassed; always wins; repeatable"},
     {"AlsoBypass", d_also, "(empty)",

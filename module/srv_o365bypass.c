@@ -26,6 +26,9 @@
 
 #define MAX_HOST_HEADERS 8
 #define DECISION_HEADER "X-O365bypass-Decision: "
+/* ICAP request header Squid sets with `adaptation_meta X-O365bypass-SNI
+   "%ssl::>sni"`: the TLS server name of the client connection (policy.h). */
+#define SNI_HEADER "X-O365bypass-SNI"
 
 struct o3b_config o3b_g_config;
 struct o3b_snapshot o3b_g_snapshot;
@@ -147,6 +150,8 @@ static void count(const struct o3b_decision *d)
         [O3B_R_AREA] = O3B_C_INSPECT_AREA,
         [O3B_R_OPTIONAL] = O3B_C_INSPECT_OPTIONAL,
         [O3B_R_TENANT] = O3B_C_INSPECT_TENANT,
+        [O3B_R_DECRYPTED] = O3B_C_INSPECT_DECRYPTED,
+        [O3B_R_SNI_MISMATCH] = O3B_C_INSPECT_SNI_MISMATCH,
     };
 
     if (d->verdict == O3B_BYPASS) {
@@ -200,6 +205,10 @@ static void classify(ci_request_t *req, struct o3b_target *target, struct o3b_de
         collect_hosts(h, &hv);
         st = hv.overflow ? O3B_TARGET_DUPLICATE_HOST
                          : o3b_target_parse(line, strlen(line), hv.v, hv.len, hv.n, target);
+        if (st == O3B_TARGET_OK) {
+            const char *sni = ci_headers_value(req->request_header, SNI_HEADER);
+            o3b_target_set_sni(target, sni, sni ? strlen(sni) : 0);
+        }
         if (strncmp(line, "CONNECT ", 8) == 0) /* well-formed or not */
             o3b_stats_inc(O3B_C_CONNECT);
     }

@@ -230,6 +230,8 @@ static const struct mapping mappings[] = {
     REASON("inspected service area", O3B_R_AREA),
     REASON("inspected optional", O3B_R_OPTIONAL),
     REASON("inspected other tenant", O3B_R_TENANT),
+    REASON("inspected decrypted", O3B_R_DECRYPTED),
+    REASON("inspected SNI mismatch", O3B_R_SNI_MISMATCH),
     REASON("refused malformed", O3B_R_MALFORMED),
     REASON("refused Host mismatch", O3B_R_MISMATCH),
     {"table loads", "o365bypass_table_loads_total", NULL, NULL, -1, -1},

@@ -32,6 +32,7 @@ BAD_VALUES=(
     'MaxShrinkPercent|101|101'
     'TenantName|"bad_name"|bad_name'
     'SeedFile|relative/path|relative/path'
+    'DecryptedRequests|bypass|bypass'
 )
 STOP_LIMIT_S=10
 

@@ -92,6 +92,8 @@ static void test_documented_defaults_match_the_real_ones(void)
     CU_ASSERT_STRING_EQUAL(o3b_directive_find("BypassCategories")->default_text, "Optimize Allow");
     CU_ASSERT_STRING_EQUAL(o3b_directive_find("RequiredOnly")->default_text, "off");
     CU_ASSERT_STRING_EQUAL(o3b_directive_find("NoIPv6")->default_text, "off");
+    CU_ASSERT_STRING_EQUAL(o3b_directive_find("DecryptedRequests")->default_text, "inspect");
+    CU_ASSERT_EQUAL(c.policy.decrypted, O3B_DECRYPTED_INSPECT);
     for (const struct o3b_directive *d = o3b_directives; d->name; d++) {
         CU_ASSERT_PTR_NOT_NULL(d->set);
         CU_ASSERT_TRUE(d->help != NULL && strlen(d->help) > 10);
@@ -102,7 +104,7 @@ static void test_documented_defaults_match_the_real_ones(void)
 
 /* ---- good values ------------------------------------------------------------------ */
 
-enum field_type { STR, LONG, BOOL };
+enum field_type { STR, LONG, BOOL, U8 };
 
 struct good {
     const char *name;
@@ -110,7 +112,7 @@ struct good {
     enum field_type type;
     size_t field;     /* offsetof(struct o3b_config, ...) */
     const char *str;  /* STR: expected text, NULL = field must be NULL */
-    long num;         /* LONG, BOOL */
+    long num;         /* LONG, BOOL, U8 (an enum stored in a byte) */
 };
 
 #define F(f) offsetof(struct o3b_config, f)
@@ -133,6 +135,9 @@ static const struct good goods[] = {
     {"RefreshInterval", {"0"}, LONG, F(refresh_interval), NULL, 0},
     {"RefreshInterval", {"60"}, LONG, F(refresh_interval), NULL, 60},
     {"RefreshInterval", {"604800"}, LONG, F(refresh_interval), NULL, 604800},
+    {"DecryptedRequests", {"sni-bound"}, U8, PF(decrypted), NULL, O3B_DECRYPTED_SNI_BOUND},
+    {"DecryptedRequests", {"SNI-Bound"}, U8, PF(decrypted), NULL, O3B_DECRYPTED_SNI_BOUND},
+    {"DecryptedRequests", {"inspect"}, U8, PF(decrypted), NULL, O3B_DECRYPTED_INSPECT},
     {"RequiredOnly", {"on"}, BOOL, PF(required_only), NULL, 1},
     {"RequiredOnly", {"YES"}, BOOL, PF(required_only), NULL, 1},
     {"RequiredOnly", {"true"}, BOOL, PF(required_only), NULL, 1},
@@ -187,6 +192,8 @@ static bool good_applies(const struct good *g)
         long v;
         memcpy(&v, field_base, sizeof v);
         ok = v == g->num;
+    } else if (g->type == U8) {
+        ok = *(const uint8_t *)field_base == g->num;
     } else {
         bool v;
         memcpy(&v, field_base, sizeof v);
@@ -241,6 +248,8 @@ static const struct bad bads[] = {
     {"ServiceAreas", {"Teams"}, "'Teams' is not All, Exchange"},
     {"ServiceAreas", {"Exchange,Intune"}, "'Intune'"},
     {"RequiredOnly", {"maybe"}, "'maybe' is not on or off"},
+    {"DecryptedRequests", {"bypass"}, "'bypass' is not inspect or sni-bound"},
+    {"DecryptedRequests", {"on"}, "'on'"},
     {"RequiredOnly", {"2"}, "'2'"},
     {"NoIPv6", {"enable"}, "'enable'"},
     {"NeverBypass", {"*.com"}, "'*.com'"},
@@ -319,7 +328,7 @@ static void test_every_directive_has_good_and_bad_rows(void)
             fprintf(stderr, "\n  directive %s lacks %s rows\n", d->name, has_good ? "bad" : "good");
         CU_ASSERT_TRUE(has_good && has_bad);
     }
-    CU_ASSERT_EQUAL(n, 20);
+    CU_ASSERT_EQUAL(n, 21);
 }
 
 static void test_a_refused_value_keeps_the_previous_one(void)
