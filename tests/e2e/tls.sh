@@ -93,6 +93,7 @@ tls_make_pki() {
     tls_issue origin "${E2E_TEST_HOSTS[@]}" "${TLS_EXTRA_HOSTS[@]}"
     cat "$TLS_PKI/origin-ca.pem" "$TLS_PKI/bump-ca.pem" > "$TLS_PKI/trust.pem"
     TLS_TRUST="$TLS_PKI/trust.pem"
+    # shellcheck disable=SC2034 # for the caller
     TLS_ORIGIN_CERT_ARGS=(--cert "$TLS_PKI/origin.pem" --key "$TLS_PKI/origin.key")
     export TLS_PKI TLS_TRUST
     e2e_log "PKI in $TLS_PKI (origin CA, bump CA, origin certificate for $(( ${#E2E_TEST_HOSTS[@]} + ${#TLS_EXTRA_HOSTS[@]} )) names)"
@@ -146,7 +147,7 @@ shipped_squid_conf() {
     _shipped_sub "$tmp" "icap://127.0.0.1:1344/o365bypass" "$module_url"
     _shipped_sub "$tmp" "icap://127.0.0.1:1345/dlp_reqmod" "icap://127.0.0.1:$CICAP_PORT/echo"
     _shipped_sub "$tmp" "icap://127.0.0.1:1345/dlp_respmod" "icap://127.0.0.1:$CICAP_PORT/echo"
-    if grep -q 'ssl-bump' "$tmp"; then
+    if grep -q '^http_port .* ssl-bump' "$tmp"; then
         _shipped_sub "$tmp" "tls-cert=/etc/squid/bump-ca.pem" "tls-cert=$TLS_PKI/bump-ca.pem"
         _shipped_sub "$tmp" "tls-key=/etc/squid/bump-ca.key" "tls-key=$TLS_PKI/bump-ca.key"
         _shipped_sub "$tmp" "/usr/lib/squid/security_file_certgen -s /var/lib/squid/ssl_db" \
@@ -174,6 +175,7 @@ shipped_icap_lines() {
 # TLS_ISSUER (the issuer CN of the certificate the client saw, "-" when
 # none), TLS_PATH ("spliced" = the origin CA, "bumped" = the bump CA,
 # "none"), TLS_BODY (the answer).  Call it in the main shell.
+# shellcheck disable=SC2034 # TLS_PATH and TLS_BODY are for the caller
 tls_get() {
     local url=${1:?tls_get URL ...} out err
     shift
@@ -194,13 +196,4 @@ tls_get() {
     { printf '== %s %s -> %s %s\n' "$url" "$*" "$TLS_CODE" "$TLS_ISSUER"; grep -v '^[<>{}] ' "$err"; } \
         >> "$E2E_DIR/curl.log"
     rm -f "$out" "$err"
-}
-
-# ---- what the origins and the DLP received ---------------------------------
-
-# The DLP's body log: c-icap's second access log (start_cicap with
-# "$(tls_dlp_body_log_lines FILE)"), one line per ICAP transaction:
-# "METHOD SERVICE URL BODY_BYTES FIRST_BYTES".
-tls_dlp_body_log_conf() {
-    printf '%s\n' 'LogFormat bodies "%im %iu %huo %Ib %{40}bph"' "AccessLog $1 bodies"
 }
