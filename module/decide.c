@@ -34,8 +34,8 @@ static const char *const reason_texts[O3B_R_COUNT] = {
     [O3B_R_AREA] = "the matching endpoint set's service area is not in ServiceAreas",
     [O3B_R_OPTIONAL] = "RequiredOnly is on and the matching endpoint set is optional",
     [O3B_R_TENANT] = "the host belongs to a tenant not named in TenantName",
-    [O3B_R_DECRYPTED] = "the proxy decrypted this request (ssl-bump): its Host is not bound to "
-                        "the destination, so it is inspected (DecryptedRequests)",
+    [O3B_R_DECRYPTED] = ("the proxy decrypted this request (ssl-bump): its Host is not bound "
+                         "to the destination, so it is inspected (DecryptedRequests)"),
     [O3B_R_SNI_MISMATCH] =
         "the TLS server name (SNI) the client sent names another host than the request",
 };
