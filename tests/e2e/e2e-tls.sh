@@ -191,13 +191,20 @@ check_no_unseen_body() {
 }
 
 # dlp_got_body ID: did the DLP receive body ID whole? (yes/no)
+# (The producers' output is read whole, never piped into grep -q: grep
+# exiting early would break their pipe, and pipefail would turn a match
+# into "no".)
 dlp_got_body() {
-    if dlp_body_shas "$E2E_DIR"/bodies-*.log | grep -qx "${BODY_SHA[$1]}"; then echo yes; else echo no; fi
+    local shas
+    shas=$(dlp_body_shas "$E2E_DIR"/bodies-*.log)
+    if grep -qx "${BODY_SHA[$1]}" <<< "$shas"; then echo yes; else echo no; fi
 }
 
 # origin_got_body LOG ID: did that origin receive body ID? (yes/no)
 origin_got_body() {
-    if origin_body_shas "$1" | grep -q "^${BODY_SHA[$2]} "; then echo yes; else echo no; fi
+    local shas
+    shas=$(origin_body_shas "$1")
+    if grep -q "^${BODY_SHA[$2]} " <<< "$shas"; then echo yes; else echo no; fi
 }
 
 # origin_requests LOG PATH: how many requests for PATH that origin logged.

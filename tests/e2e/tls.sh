@@ -43,7 +43,9 @@ E2E_SQUID_LOGFORMAT="$E2E_SQUID_LOGFORMAT|%ssl::bump_mode|%ssl::>sni"
 tls_require() {
     command -v "$OPENSSL" >/dev/null 2>&1 || skip "openssl not found"
     [[ -x "$TLS_CERTGEN" ]] || skip "$TLS_CERTGEN not found (install squid-openssl)"
-    "$SQUID" -v 2>/dev/null | grep -q -- '--with-openssl' \
+    local version
+    version=$("$SQUID" -v 2>/dev/null) || true
+    [[ "$version" == *--with-openssl* ]] \
         || skip "$SQUID cannot ssl-bump (built without OpenSSL): install squid-openssl"
 }
 
