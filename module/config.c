@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "o365bypass/instance.h"
+#include "o365bypass/cidr.h"
 #include "o365bypass/table.h"
 
 #define PREFIX "o365bypass."
@@ -168,10 +169,12 @@ static bool *bool_slot(struct o3b_config *c, const struct o3b_directive *d)
     return (bool *)(void *)((char *)c + d->offset);
 }
 
+/* Does the row's field hold a malloc'd string?  A one-of keeps the choice's
+   text unless its own setter stores something else (DecryptedRequests). */
 static bool holds_string(const struct o3b_directive *d)
 {
     return d->type == O3B_DT_STRING || d->type == O3B_DT_PATH || d->type == O3B_DT_URL ||
-           d->type == O3B_DT_ENUM;
+           (d->type == O3B_DT_ENUM && d->set == NULL);
 }
 
 /* "none" on a row that may be unset: NULL, and true. */
@@ -274,6 +277,41 @@ static int d_service_url(struct o3b_config *c, const struct o3b_directive *d,
     return 0;
 }
 
+/* Is the host of this http(s) URL loopback: 127.0.0.0/8, [::1] or localhost?
+   A URL with user information ("http://127.0.0.1@host/") never is. */
+static bool url_host_is_loopback(const char *url)
+{
+    static const uint8_t v6_loopback[16] = {[15] = 1};
+    const char *h = strstr(url, "://") + 3;
+    size_t n = strcspn(h, "/?#");
+    uint8_t a[16];
+
+    if (memchr(h, '@', n) != NULL)
+        return false;
+    if (h[0] == '[') {
+        const char *close = memchr(h, ']', n);
+        return close != NULL && o3b_ipv6_parse(h + 1, (size_t)(close - h - 1), a) == 0 &&
+               memcmp(a, v6_loopback, 16) == 0;
+    }
+    n = strcspn(h, ":/?#");
+    if (n == 9 && strncasecmp(h, "localhost", 9) == 0)
+        return true;
+    return o3b_ipv4_parse(h, n, a) == 0 && a[0] == 127;
+}
+
+/* A plain http:// ServiceURL lets anyone on the path write the table. */
+static int check_service_url(const struct o3b_config *c, o3b_err *err)
+{
+    if (strncasecmp(c->service_url, "http://", 7) != 0 || c->allow_http_service_url ||
+        url_host_is_loopback(c->service_url))
+        return 0;
+    o3b_err_set(err, PREFIX "ServiceURL: '%s' is plain http to a host that is not loopback, "
+                     "so anyone on the path could write the endpoint table: use https://, a "
+                     "mirror on 127.0.0.0/8, [::1] or localhost, or set " PREFIX
+                     "AllowHttpServiceURL on", c->service_url);
+    return -1;
+}
+
 static int d_refresh(struct o3b_config *c, const struct o3b_directive *d,
                      const char *const *argv, o3b_err *err)
 {
@@ -362,6 +400,24 @@ static int d_areas(struct o3b_config *c, const struct o3b_directive *d, const ch
     return set_string(&c->service_areas_param, param[0] ? param : "Common", err);
 }
 
+/* DecryptedRequests: a one-of stored as the policy's enum, not as text. */
+static int d_decrypted(struct o3b_config *c, const struct o3b_directive *d,
+                       const char *const *argv, o3b_err *err)
+{
+    const char *v;
+
+    (void)d;
+    if (one_arg(argv, &v, err) != 0)
+        return -1;
+    for (unsigned i = 0; i < O3B_DECRYPTED_COUNT; i++)
+        if (strcasecmp(v, o3b_decrypted_mode_name((enum o3b_decrypted_mode)i)) == 0) {
+            c->policy.decrypted = (uint8_t)i;
+            return 0;
+        }
+    o3b_err_set(err, "'%s' is not inspect or sni-bound", v);
+    return -1;
+}
+
 typedef int (*add_fn)(struct o3b_policy *, const char *, o3b_err *);
 
 static int add_items(struct o3b_config *c, const char *const *argv, add_fn add, o3b_err *err)
@@ -447,6 +503,11 @@ static const char *category_choice(unsigned i)
                              : NULL;
 }
 
+static const char *decrypted_choice(unsigned i)
+{
+    return i < O3B_DECRYPTED_COUNT ? o3b_decrypted_mode_name((enum o3b_decrypted_mode)i) : NULL;
+}
+
 static const char *area_choice(unsigned i)
 {
     if (i == 0)
@@ -473,7 +534,12 @@ const struct o3b_directive o3b_directives[] = {
      .help = "Microsoft 365 instance: Worldwide, USGovDoD, USGovGCCHigh or China"},
     {.name = "ServiceURL", .type = O3B_DT_URL, .offset = F(service_url), .set = d_service_url,
      .default_value = "https://endpoints.office.com",
-     .help = "base URL of the endpoint web service"},
+     .help = "base URL of the endpoint web service: https://, or http:// only on loopback (a "
+             "local mirror) or with AllowHttpServiceURL on"},
+    {.name = "AllowHttpServiceURL", .type = O3B_DT_ONOFF, .offset = F(allow_http_service_url),
+     .default_value = "off",
+     .help = "accept a plain http:// ServiceURL on a host that is not loopback (whoever is on "
+             "the path can then write the table, within the refusals and guards)"},
     {.name = "RefreshInterval", .type = O3B_DT_INTEGER, .offset = F(refresh_interval),
      .min = 0, .max = 604800, .unit = "seconds", .set = d_refresh, .default_value = "3600",
      .help = "seconds between version checks; 0 never fetches (offline: cache or SeedFile "
@@ -487,6 +553,11 @@ const struct o3b_directive o3b_directives[] = {
              "(Common, their prerequisite, always included)"},
     {.name = "RequiredOnly", .type = O3B_DT_ONOFF, .offset = F(policy.required_only),
      .default_value = "off", .help = "bypass only endpoint sets marked required"},
+    {.name = "DecryptedRequests", .type = O3B_DT_ENUM, .offset = F(policy.decrypted),
+     .choice = decrypted_choice, .set = d_decrypted, .default_value = "inspect",
+     .help = "requests the proxy decrypted (ssl-bump: https URLs, plain http to port 443): "
+             "inspect, or sni-bound (decided like the rest only when the client's TLS SNI, "
+             "passed in X-O365bypass-SNI, names the request's host)"},
     {.name = "NeverBypass", .type = O3B_DT_LIST, .set = d_never, .unset_means = "none",
      .help = "hosts, host patterns, IPs or CIDRs never bypassed; always wins; repeatable"},
     {.name = "AlsoBypass", .type = O3B_DT_LIST, .set = d_also, .unset_means = "none",
@@ -631,6 +702,8 @@ int o3b_config_finish(struct o3b_config *c, o3b_err *err)
         o3b_err_set(err, PREFIX "BypassCategories: no category left to bypass");
         return -1;
     }
+    if (check_service_url(c, err) != 0)
+        return -1;
     return o3b_policy_finish(&c->policy, err);
 }
 

@@ -80,6 +80,9 @@ static const struct o3b_counter_row reason_rows[] = {
     /* O3B_R_AREA */ {"inspected service area", O3B_FAMILY_INSPECTED, "reason", NULL, NULL},
     /* O3B_R_OPTIONAL */ {"inspected optional", O3B_FAMILY_INSPECTED, "reason", NULL, NULL},
     /* O3B_R_TENANT */ {"inspected other tenant", O3B_FAMILY_INSPECTED, "reason", NULL, NULL},
+    /* O3B_R_DECRYPTED */ {"inspected decrypted", O3B_FAMILY_INSPECTED, "reason", NULL, NULL},
+    /* O3B_R_SNI_MISMATCH */
+    {"inspected SNI mismatch", O3B_FAMILY_INSPECTED, "reason", NULL, NULL},
 };
 
 /* O3B_C_TABLE_LOADS, O3B_C_TABLE_LOAD_FAILURES */
@@ -102,6 +105,8 @@ static const struct o3b_counter_row outcome_rows[] = {
     /* O3B_REFRESH_NOT_DUE */
     {NULL, O3B_FAMILY_REFRESH, "outcome", NULL, "a refresh that was not due did nothing"},
     /* O3B_REFRESH_ACCEPTED */ {"refresh accepted", O3B_FAMILY_REFRESH, "outcome", NULL, NULL},
+    /* O3B_REFRESH_GROW */
+    {"refresh refused grow guard", O3B_FAMILY_REFRESH, "outcome", NULL, NULL},
 };
 
 _Static_assert(COUNT_OF(fixed_rows) == O3B_C_CATEGORY_FIRST, "a fixed counter lacks its row");

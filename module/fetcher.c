@@ -6,7 +6,8 @@
  * except what curl_global_init() set up.  Every dimension is bounded:
  * connect and total timeouts, a low-speed abort (a server that drips the body
  * byte by byte fails well before the total timeout when that is long), at
- * most 3 redirects, http/https only (for the first URL and for redirects), a
+ * most 3 redirects, http/https only (for the first URL and for redirects;
+ * from an https URL only to https, so no redirect downgrades the feed), a
  * body cap enforced twice (CURLOPT_MAXFILESIZE_LARGE refuses an announced
  * Content-Length over the cap, and the write callback aborts the moment the
  * received bytes pass it, for chunked or lying servers).  Proxies come only
@@ -162,30 +163,33 @@ static void url_for_error(const char *url, char *out, size_t out_size)
     out[n] = '\0';
 }
 
-static CURLcode set_protocols(CURL *h)
+/* http and https; redirects from an https URL only to https (never a
+   downgrade that a man in the middle could then rewrite). */
+static CURLcode set_protocols(CURL *h, const char *url)
 {
+    bool tls = strncasecmp(url, "https://", 8) == 0;
     CURLcode rc;
 
 #if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 */
     if ((rc = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https")) != CURLE_OK)
         return rc;
-    return curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    return curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, tls ? "https" : "http,https");
 #else
     if ((rc = curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)))
         != CURLE_OK)
         return rc;
     return curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS,
-                            (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+                            tls ? (long)CURLPROTO_HTTPS : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 }
 
 /* Everything about where to connect and whom to trust. */
-static CURLcode set_transport(CURL *h, const struct o3b_fetch_opts *o)
+static CURLcode set_transport(CURL *h, const char *url, const struct o3b_fetch_opts *o)
 {
     const char *proxy = (o->proxy != NULL) ? o->proxy : "";
     CURLcode rc;
 
-    if ((rc = set_protocols(h)) != CURLE_OK ||
+    if ((rc = set_protocols(h, url)) != CURLE_OK ||
         (rc = curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L)) != CURLE_OK ||
         (rc = curl_easy_setopt(h, CURLOPT_MAXREDIRS, MAX_REDIRECTS)) != CURLE_OK ||
         (rc = curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L)) != CURLE_OK ||
@@ -318,7 +322,7 @@ int o3b_fetch(const char *url, const struct o3b_fetch_opts *opts,
     }
     rc = set_request(h, url, o, &st, errbuf);
     if (rc == CURLE_OK)
-        rc = set_transport(h, o);
+        rc = set_transport(h, url, o);
     if (rc == CURLE_OK)
         rc = set_limits(h, o, st.max_bytes);
     if (rc == CURLE_OK)

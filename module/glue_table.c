@@ -10,8 +10,8 @@
  * its type: CI_CMD_MONITOR_ONDEMAND in the master, CI_CMD_ONDEMAND in the
  * children (scheduled items are copied into children at fork; an item of
  * the other type just stays queued):
- *   master tick  runs the refresher when due (network, validation, guards,
- *                atomic write to CacheDir) and bumps the table generation in
+ *   master tick  runs the refresher when due (network, validation, shrink
+ *                and grow guards, atomic write to CacheDir) and bumps the table generation in
  *                the shared page;
  *   child tick   follows the master (follow_master): a new generation within
  *                a second loads the store's choice and publishes it to the
@@ -38,6 +38,7 @@
 #include "o365bypass/refresher.h"
 #include "o365bypass/store.h"
 #include "o365bypass/tablediff.h"
+#include "o365bypass/trust.h"
 
 #define TICK_NAME "o365bypass_tick"               /* children */
 #define MASTER_TICK_NAME "o365bypass_master_tick" /* master */
@@ -278,7 +279,8 @@ static void master_accept(void)
         return;
     }
     log_change_in_use("accept", fresh);
-    O3B_LOG(O3B_LOG_EVENT, "accept: the table held back by the shrink guard is now in use\n");
+    O3B_LOG(O3B_LOG_EVENT, "accept: the table held back by the shrink or grow guard is now in "
+                           "use\n");
     (void)publish(fresh, "accept");
     bump_generation();
     o3b_stats_park_refresh(O3B_REFRESH_ACCEPTED);
@@ -389,6 +391,7 @@ static int startup_table(void)
     O3B_LOG(O3B_LOG_EVENT, "start-up table from %s, version %s: %zu sets, %zu entries (%s)\n",
             o3b_table_meta(t)->source, version_of(t), c.sets, c.entries,
             o3b_store_source_name(choice.source));
+    O3B_LOG(O3B_LOG_INFO, "public suffix list for the feed checks: %s\n", o3b_psl_source());
     (void)publish(choice.table, "start-up");
     return 0;
 }

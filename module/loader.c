@@ -5,8 +5,9 @@
  * cJSON parses the whole buffer; each endpoint set is then mapped onto the
  * table builder, which validates the values.  Errors name the place: a
  * line and column for syntax errors (computed from the parse end cJSON
- * reports, thread-safely), "set #N (id I): field[k]" for content.  Either
- * the whole input becomes a table or nothing does.
+ * reports, thread-safely), "set #N (id I): field[k]" for content.  The
+ * finished table then passes trust.h's outright refusals or is freed.
+ * Either the whole input becomes a table or nothing does.
  */
 #include "o365bypass/loader.h"
 
@@ -16,6 +17,8 @@
 #include <string.h>
 
 #include "o365bypass/io.h"
+
+#include "o365bypass/trust.h"
 
 #define CACHE_FORMAT 1
 
@@ -327,6 +330,8 @@ o3b_table *o3b_load_json(const char *buf, size_t len, const struct o3b_load_opts
     if (arr != NULL)
         t = build(arr, &meta, opts && opts->allow_empty, err);
     cJSON_Delete(root);
+    if (t != NULL && o3b_trust_check_table(t, opts ? opts->in_use : NULL, err) != 0)
+        o3b_table_free(&t);
     return t;
 }
 

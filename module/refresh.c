@@ -13,6 +13,7 @@ static const char *const outcome_names[] = {
     [O3B_REFRESH_THROTTLED] = "throttled",
     [O3B_REFRESH_NOT_DUE] = "not-due",
     [O3B_REFRESH_ACCEPTED] = "accepted",
+    [O3B_REFRESH_GROW] = "grow-guard",
 };
 
 _Static_assert(sizeof outcome_names / sizeof outcome_names[0] == O3B_REFRESH_OUTCOME_COUNT,

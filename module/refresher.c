@@ -22,6 +22,7 @@
 #include "o365bypass/fetcher.h"
 #include "o365bypass/loader.h"
 #include "o365bypass/store.h"
+#include "o365bypass/trust.h"
 
 /* Copy with truncation (snprintf without the truncation warning). */
 static void copy_trunc(char *dst, size_t size, const char *src)
@@ -48,6 +49,7 @@ static const struct {
     enum o3b_refresh_outcome held; /* the outcome when it holds */
 } guards[] = {
     {o3b_guard_shrink, O3B_REFRESH_SHRINK},
+    {o3b_guard_grow, O3B_REFRESH_GROW},
 };
 
 struct o3b_refresher *o3b_refresher_new(const struct o3b_config *cfg, time_t now,
@@ -233,6 +235,13 @@ enum o3b_guard_verdict o3b_guard_shrink(const o3b_table *in_use, const o3b_table
     return O3B_GUARD_HOLD;
 }
 
+enum o3b_guard_verdict o3b_guard_grow(const o3b_table *in_use, const o3b_table *fresh,
+                                      const struct o3b_config *cfg, o3b_err *err)
+{
+    return o3b_grow_guard_holds(in_use, fresh, &cfg->policy, err) ? O3B_GUARD_HOLD
+                                                                    : O3B_GUARD_PASS;
+}
+
 /* Run the guards in order; O3B_REFRESH_UPDATED when all pass, else the
    outcome of the first that holds the table back (its reason in `err`). */
 static enum o3b_refresh_outcome run_guards(const struct o3b_config *cfg, const o3b_table *in_use,
@@ -244,9 +253,12 @@ static enum o3b_refresh_outcome run_guards(const struct o3b_config *cfg, const o
     return O3B_REFRESH_UPDATED;
 }
 
-enum o3b_refresh_outcome o3b_refresher_download(struct o3b_refresher *r, const char *latest,
-                                                time_t now, struct o3b_fetch_result *res,
-                                                o3b_table **out, o3b_err *err)
+/* o3b_refresher_download, with the table in use for the refusals of trust.h
+   (NULL: strict). */
+static enum o3b_refresh_outcome download(struct o3b_refresher *r, const char *latest,
+                                         time_t now, const o3b_table *in_use,
+                                         struct o3b_fetch_result *res, o3b_table **out,
+                                         o3b_err *err)
 {
     const struct o3b_config *cfg = r->cfg;
     struct o3b_fetch_opts o = o3b_config_fetch_opts(cfg);
@@ -277,12 +289,20 @@ enum o3b_refresh_outcome o3b_refresher_download(struct o3b_refresher *r, const c
     meta.fetched = (long long)now;
     lo.max_bytes = o.max_bytes;
     lo.meta = &meta;
+    lo.in_use = in_use;
     *out = o3b_load_json(res->body, res->len, &lo, err);
     if (*out == NULL) {
         o3b_err_prefix(err, "%s: refused", source);
         return O3B_REFRESH_INVALID;
     }
     return O3B_REFRESH_UPDATED;
+}
+
+enum o3b_refresh_outcome o3b_refresher_download(struct o3b_refresher *r, const char *latest,
+                                                time_t now, struct o3b_fetch_result *res,
+                                                o3b_table **out, o3b_err *err)
+{
+    return download(r, latest, now, NULL, res, out, err);
 }
 
 /* Download, then the guards, then the store: the table returned is on disk. */
@@ -295,7 +315,7 @@ static enum o3b_refresh_outcome fetch_endpoints(struct o3b_refresher *r,
     enum o3b_refresh_outcome rc;
     o3b_table *t;
 
-    rc = o3b_refresher_download(r, latest, now, &res, &t, err);
+    rc = download(r, latest, now, current, &res, &t, err);
     if (rc != O3B_REFRESH_UPDATED)
         goto out;
     rc = run_guards(r->cfg, current, t, err);

@@ -28,6 +28,9 @@
 #include "o365bypass/target.h"
 
 #define DECISION_HEADER "X-O365bypass-Decision: "
+/* ICAP request header Squid sets with `adaptation_meta X-O365bypass-SNI
+   "%ssl::>sni"`: the TLS server name of the client connection (policy.h). */
+#define SNI_HEADER "X-O365bypass-SNI"
 
 struct o3b_config o3b_g_config;
 struct o3b_snapshot o3b_g_snapshot;
@@ -138,6 +141,10 @@ static void classify(ci_request_t *req, struct o3b_target *target, struct o3b_de
 
     st = o3b_target_parse_headers(h ? (const char *const *)h->headers : NULL,
                                   h && h->used > 0 ? (size_t)h->used : 0, target, &is_connect);
+    if (st == O3B_TARGET_OK) { /* the SNI Squid saw, from the ICAP request (adaptation_meta) */
+        const char *sni = ci_headers_value(req->request_header, SNI_HEADER);
+        o3b_target_set_sni(target, sni, sni ? strlen(sni) : 0);
+    }
     table = o3b_snapshot_acquire(&o3b_g_snapshot, &ticket);
     o3b_decide(table, &o3b_g_config.policy, target, st, d);
     /* the decision points into the table: format while we hold it */

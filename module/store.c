@@ -284,7 +284,12 @@ int o3b_store_save_current(const struct o3b_store_params *p, const char *body, s
         o3b_err_set(err, "CacheDir path too long");
         return -1;
     }
-    return write_table(path, body, len, meta, err);
+    if (write_table(path, body, len, meta, err) != 0)
+        return -1;
+    /* a table held back before must not be accepted over a newer one */
+    if (o3b_store_path(p, O3B_STORE_PENDING, path, sizeof path) != NULL)
+        (void)unlink(path);
+    return 0;
 }
 
 int o3b_store_save_pending(const struct o3b_store_params *p, const char *body, size_t len,

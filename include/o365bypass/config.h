@@ -36,6 +36,7 @@ struct o3b_config {
     char *cache_dir;          /* CacheDir, or NULL: none (no cache) */
     char *instance;           /* Instance, canonical spelling */
     char *service_url;        /* ServiceURL, without trailing '/' */
+    bool allow_http_service_url; /* AllowHttpServiceURL: plain http to a non-loopback host */
     long refresh_interval;    /* RefreshInterval, seconds, 0 = never fetch */
     bool no_ipv6;             /* NoIPv6 */
     char *client_request_id;  /* ClientRequestId or NULL (generated, kept in CacheDir) */
@@ -108,7 +109,10 @@ void o3b_config_release(struct o3b_config *c);
 int o3b_config_set(struct o3b_config *c, const char *name, const char *const *argv,
                    o3b_err *err);
 
-/* After the last directive: freeze the policy lists.  Returns 0 or -1. */
+/* After the last directive: check what only the combination tells (a plain
+   http:// ServiceURL needs a loopback host or AllowHttpServiceURL on, in
+   any order of the lines; BypassCategories not empty) and freeze the policy
+   lists.  Returns 0 or -1 with the directive named. */
 int o3b_config_finish(struct o3b_config *c, o3b_err *err);
 
 /*

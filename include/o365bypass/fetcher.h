@@ -8,7 +8,8 @@
  * size (the transfer is aborted as soon as it is exceeded); CURLOPT_NOSIGNAL
  * (the server is threaded); an optional outbound proxy; a User-Agent naming
  * the module and its version.  Only http:// and https:// URLs are followed,
- * redirects at most 3 times and only to http(s).  The fetcher keeps no
+ * redirects at most 3 times and only to http(s); from an https:// URL only
+ * to https:// (a redirect to http is an error).  The fetcher keeps no
  * defaults of its own: the bounds come from the configuration
  * (o3b_config_fetch_opts, refresher.h).  No c-icap here.
  */

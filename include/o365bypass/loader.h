@@ -12,7 +12,10 @@
  *    "source": "...", "endpoints": [ ...the array above... ]}
  * Any error rejects the whole input, with a message that says where
  * ("line 12, column 5: ..." for syntax, "set #3 (id 9): urls[2]: ..." for
- * content); nothing half-loaded is ever returned.  No I/O except in
+ * content); nothing half-loaded is ever returned.  Every table built is
+ * also put through the outright refusals of trust.h (public-suffix
+ * patterns, a '*' inside the registrable domain, too-short prefixes): a
+ * table holding one is refused like a schema error.  No I/O except in
  * o3b_load_file().  Thread-safe.
  */
 #ifndef O365BYPASS_LOADER_H
@@ -30,6 +33,8 @@ struct o3b_load_opts {
     size_t max_bytes;           /* 0 = O3B_LOAD_MAX_BYTES_DEFAULT */
     bool allow_empty;           /* accept "[]" (default: refuse) */
     const struct o3b_table_meta *meta; /* defaults for what the input lacks; may be NULL */
+    const o3b_table *in_use;    /* the table in use, or NULL (strict): a prefix shorter
+                                   than trust.h's bounds passes only if it holds exactly it */
 };
 
 /* Parse `len` bytes (need not be NUL-terminated).  Returns a table the

@@ -21,11 +21,13 @@ enum o3b_refresh_outcome {
     O3B_REFRESH_THROTTLED,      /* HTTP 429, or still inside its wait */
     O3B_REFRESH_NOT_DUE,        /* not forced and not due yet: nothing happened */
     O3B_REFRESH_ACCEPTED,       /* admin accepted a pending table */
+    O3B_REFRESH_GROW,           /* held back by the grow guard (kept as pending) */
     O3B_REFRESH_OUTCOME_COUNT
 };
 
 /* Short token: "updated", "not-modified", "failed", "invalid",
-   "shrink-guard", "throttled", "not-due", "accepted"; "?" out of range. */
+   "shrink-guard", "throttled", "not-due", "accepted", "grow-guard"; "?" out of
+   range. */
 const char *o3b_refresh_outcome_name(enum o3b_refresh_outcome o);
 
 #define O3B_REFRESH_RESULT_MAX 200

@@ -7,12 +7,14 @@
  * newer than the table in use (or the table in use was fetched with other
  * parameters, or came from the seed), GET {ServiceURL}/endpoints/{Instance}
  * with ServiceAreas / TenantName / NoIPv6 as configured.  The body is loaded
- * and validated (loader.h), then passed through the guards in order (the
- * first that holds the table back wins: it is saved as CacheDir's pending
- * file and the outcome says which guard); a table every guard passes is
- * saved as CacheDir's current file (store.h, previous kept) - only then is
- * it returned as the new table, so the version in use only advances after
- * a validated, saved table.  The refresher keeps no table of its own.
+ * and validated (loader.h, with the outright refusals of trust.h), then
+ * passed through the guards in order - the shrink guard, then the grow
+ * guard (trust.h) - the first that holds the table back wins: it is saved as
+ * CacheDir's pending file (replacing one held back before) and the outcome
+ * says which guard.  A table every guard passes is saved as CacheDir's
+ * current file (store.h: previous kept, a pending file removed) - only then
+ * is it returned as the new table, so the version in use only advances
+ * after a validated, saved table.  The refresher keeps no table of its own.
  *
  * Timing: a refresh is due every RefreshInterval seconds.  After a failure
  * the next one waits RefreshInterval x 2^(failures-1) (at most x8) plus up
@@ -49,6 +51,11 @@ typedef enum o3b_guard_verdict (*o3b_guard_fn)(const o3b_table *in_use, const o3
 enum o3b_guard_verdict o3b_guard_shrink(const o3b_table *in_use, const o3b_table *fresh,
                                         const struct o3b_config *cfg, o3b_err *err);
 
+/* The grow guard (trust.h): HOLD when what `fresh` bypasses under the
+   configured policy grows beyond what `in_use` bypasses. */
+enum o3b_guard_verdict o3b_guard_grow(const o3b_table *in_use, const o3b_table *fresh,
+                                      const struct o3b_config *cfg, o3b_err *err);
+
 struct o3b_refresher;
 
 /*
@@ -64,7 +71,8 @@ void o3b_refresher_free(struct o3b_refresher **r);
  * Run one refresh if due (or `forced`).  `current` is the table in use (may
  * be NULL).  On UPDATED `*out` is the new table (caller owns; already saved
  * in CacheDir); otherwise NULL.  `err` explains FAILED, INVALID, a guard's
- * outcome and THROTTLED.
+ * outcome and THROTTLED.  With `current` NULL no guard runs (`o365bypass
+ * fetch --force`), and the refusals of trust.h are strict.
  */
 enum o3b_refresh_outcome o3b_refresher_run(struct o3b_refresher *r, const o3b_table *current,
                                            time_t now, bool forced, o3b_table **out,

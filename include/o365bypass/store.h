@@ -109,13 +109,15 @@ int o3b_store_dir_prepare(const struct o3b_store_params *p, o3b_err *err);
 /* ---- writing tables ------------------------------------------------------------- */
 
 /* Save `body` (the web service's JSON as received) wrapped with `meta` as
-   the current file, after copying the current one to the previous one.
-   Creates CacheDir if missing.  Returns 0 or -1 (nothing changed then,
-   except perhaps the previous file). */
+   the current file, after copying the current one to the previous one, and
+   remove a pending file (a table held back before is not to be accepted
+   over a newer one).  Creates CacheDir if missing.  Returns 0 or -1
+   (nothing changed then, except perhaps the previous file). */
 int o3b_store_save_current(const struct o3b_store_params *p, const char *body, size_t len,
                            const struct o3b_table_meta *meta, o3b_err *err);
 
-/* Save it as the pending file (a table a guard held back).  Returns 0 or -1. */
+/* Save it as the pending file (a table a guard held back; it replaces one
+   held back before).  Returns 0 or -1. */
 int o3b_store_save_pending(const struct o3b_store_params *p, const char *body, size_t len,
                            const struct o3b_table_meta *meta, o3b_err *err);
 

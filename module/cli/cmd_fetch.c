@@ -3,7 +3,8 @@
  * cmd_fetch.c - `o365bypass fetch`: one refresh now, for cron or a mirror.
  *
  * Into CacheDir it is the module's own refresher (o3b_refresher_run: version
- * check, /endpoints, validation, guards, previous kept, atomic write),
+ * check, /endpoints, validation, shrink and grow guards, previous kept,
+ * atomic write),
  * so a cron job leaves exactly the files the service would.  With -o FILE it
  * writes the raw validated response instead (an internal mirror serves the
  * web service's format): the version check is the refresher's, the download
@@ -34,8 +35,9 @@ static const char fetch_help[] =
     "\n"
     "  -o, --output FILE  write the raw validated response to FILE, atomically\n"
     "                     (for an internal mirror: point ServiceURL at it)\n"
-    "      --force        download even when the version is not newer; also skips\n"
-    "                     the guards (the shrink guard)\n"
+    "      --force        download even when the version is not newer, and skip the\n"
+    "                     shrink and grow guards (the outright refusals stay): takes\n"
+    "                     a table they held back, like o365bypass_accept\n"
     "\n"
     "Without -o the table is stored in CacheDir exactly as the service's refresher\n"
     "does (previous one kept); running services load it on the c-icap command\n"

@@ -5,7 +5,7 @@
  * Everything comes from the core (table counts and tag, the finished policy)
  * and, through the store, from the files the module keeps in CacheDir: the
  * status the master writes after each refresh attempt, and a table held
- * back by a guard.  Nothing here talks to the network.
+ * back by the shrink or grow guard.  Nothing here talks to the network.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -22,8 +22,8 @@ static const char show_help[] =
     "\n"
     "Show the endpoint table (-t FILE, or what the service starts with): where it\n"
     "came from, its version, age and content tag, its counts; the policy in effect;\n"
-    "and, from CacheDir, the last refresh result and any table held back by a\n"
-    "guard.\n";
+    "and, from CacheDir, the last refresh result and any table held back by the\n"
+    "shrink or grow guard.\n";
 
 static void show_table(const o3b_table *t)
 {
@@ -121,8 +121,9 @@ static void show_pending(const struct o3b_store_params *p)
     if (rc == 0) {
         struct o3b_table_counts c;
         o3b_table_get_counts(t, &c);
-        printf("  PENDING           %s: version %s, %zu entries, held back by a guard;\n"
-               "                    accept it with the c-icap command o365bypass_accept\n",
+        printf("  PENDING           %s: version %s, %zu entries, held back by the shrink "
+               "or grow guard\n                    (see the last refresh); accept it with the "
+               "c-icap command o365bypass_accept\n",
                path, o3b_table_meta(t)->version[0] ? o3b_table_meta(t)->version : "?", c.entries);
         o3b_table_free(&t);
     } else {

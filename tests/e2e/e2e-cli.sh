@@ -458,13 +458,14 @@ phase_stats() {
         "o365bypass.SeedFile $top_srcdir/module/data/endpoints-worldwide.json" \
         "o365bypass.CacheDir $E2E_DIR/cache" "o365bypass.RefreshInterval 0"
     echo "hello" > "$E2E_DIR/body.txt"
-    icap_req -req https://outlook.office.com/mail/      # bypass Optimize Exchange
+    icap_req -req http://outlook.office.com/mail/       # bypass Optimize Exchange
     icap_req -req http://outlook.office.com/            # bypass Optimize Exchange
-    icap_req -req https://teams.microsoft.com/          # bypass Allow Skype
-    icap_req -req https://www.office.com/               # inspect category
-    icap_req -req https://www.example.org/              # inspect not listed
-    icap_req -req https://outlook.office.com:8443/      # inspect port
-    icap_req -f "$E2E_DIR/body.txt" -resp https://contoso.sharepoint.com/x  # RESPMOD bypass
+    icap_req -req http://teams.microsoft.com/           # bypass Allow Skype
+    icap_req -req http://www.office.com/                # inspect category
+    icap_req -req http://www.example.org/               # inspect not listed
+    icap_req -req http://outlook.office.com:8443/       # inspect port
+    icap_req -req https://outlook.office.com/owa/       # inspect decrypted (an ssl-bump request)
+    icap_req -f "$E2E_DIR/body.txt" -resp http://contoso.sharepoint.com/x  # RESPMOD bypass
     # the children hand their counts to c-icap once a second: wait for them
     local i
     for (( i = 0; i < 50; i++ )); do
@@ -477,7 +478,8 @@ phase_stats() {
     printf '%s\n' "$out" > "$E2E_DIR/stats.txt"
     local label want
     declare -A expect=(
-        ["REQMOD requests"]=6 ["RESPMOD requests"]=1 ["bypassed"]=4 ["inspected"]=3
+        ["REQMOD requests"]=7 ["RESPMOD requests"]=1 ["bypassed"]=4 ["inspected"]=4
+        ["inspected decrypted"]=1
         ["bypassed Optimize"]=3 ["bypassed Allow"]=1 ["bypassed Exchange"]=2
         ["bypassed Skype"]=1 ["bypassed SharePoint"]=1 ["inspected category"]=1
         ["inspected not listed"]=1 ["inspected port not listed"]=1 ["refused malformed"]=0
@@ -497,10 +499,11 @@ phase_stats() {
     "$O3B_CLI" stats --server "127.0.0.1:$CICAP_PORT" --prometheus > "$prom" || rc=$?
     check_eq 0 "$rc" "stats --prometheus exit"
     declare -A pexpect=(
-        ['o365bypass_requests_total{method="REQMOD"}']=6
+        ['o365bypass_requests_total{method="REQMOD"}']=7
         ['o365bypass_requests_total{method="RESPMOD"}']=1
         ['o365bypass_decisions_total{verdict="bypass"}']=4
-        ['o365bypass_decisions_total{verdict="inspect"}']=3
+        ['o365bypass_decisions_total{verdict="inspect"}']=4
+        ['o365bypass_inspected_total{reason="decrypted"}']=1
         ['o365bypass_bypassed_total{category="Optimize"}']=3
         ['o365bypass_bypassed_total{category="Allow"}']=1
         ['o365bypass_bypassed_by_area_total{area="Exchange"}']=2

@@ -21,6 +21,7 @@
 #   FUZZ_EXTRA      more libFuzzer flags, e.g. "-seed=1 -runs=100000"
 #   CLANG           the compiler (default clang)
 #   CJSON_CFLAGS, CJSON_LIBS   default: pkg-config libcjson
+#   PSL_CFLAGS, PSL_LIBS       default: pkg-config libpsl
 set -eu
 
 : "${top_srcdir:?set top_srcdir to the source tree}"
@@ -32,9 +33,11 @@ MERGE=${FUZZ_MERGE:-0}
 CLANG=${CLANG:-clang}
 CJSON_CFLAGS=${CJSON_CFLAGS:-$(pkg-config --cflags libcjson)}
 CJSON_LIBS=${CJSON_LIBS:-$(pkg-config --libs libcjson)}
+PSL_CFLAGS=${PSL_CFLAGS:-$(pkg-config --cflags libpsl)}
+PSL_LIBS=${PSL_LIBS:-$(pkg-config --libs libpsl)}
 FUZZ_DIR=$top_srcdir/tests/fuzz
 DATA_DIR=$top_srcdir/tests/data
-CORE="errors io host cidr ports target index table loader tenant policy decide tablediff"
+CORE="errors io host cidr ports target index table loader tenant policy decide tablediff trust"
 # The core gets libFuzzer's coverage instrumentation; the harness files only
 # the sanitizers, so their oracles neither steer the fuzzer nor slow it down.
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
@@ -60,7 +63,7 @@ max_len() {
 compile() {
     # $1 source, $2 object, $3 extra flags
     # shellcheck disable=SC2086
-    "$CLANG" $CFLAGS $3 $CJSON_CFLAGS "-DO3B_TEST_DATA=\"$DATA_DIR\"" -c "$1" -o "$2" ||
+    "$CLANG" $CFLAGS $3 $CJSON_CFLAGS $PSL_CFLAGS "-DO3B_TEST_DATA=\"$DATA_DIR\"" -c "$1" -o "$2" ||
         die "cannot compile $1"
 }
 
@@ -76,7 +79,7 @@ build() {
         max_len "$t" >/dev/null
         compile "$FUZZ_DIR/fuzz_$t.c" "$B/obj/fuzz_$t.o" ""
         # shellcheck disable=SC2086
-        "$CLANG" -fsanitize=fuzzer $SAN -o "$B/bin/fuzz_$t" "$B/obj/fuzz_$t.o" $objs $CJSON_LIBS ||
+        "$CLANG" -fsanitize=fuzzer $SAN -o "$B/bin/fuzz_$t" "$B/obj/fuzz_$t.o" $objs $CJSON_LIBS $PSL_LIBS ||
             die "cannot link fuzz_$t"
     done
 }

@@ -19,8 +19,13 @@
 #include <unistd.h>
 
 #include "o365bypass/config.h"
+#include "o365bypass/loader.h"
 #include "o365bypass/policy.h"
 #include "unit.h"
+
+#ifndef O3B_TOP_SRCDIR
+#define O3B_TOP_SRCDIR "."
+#endif
 
 #define ARGV(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define NO_ARGS ((const char *const[]){NULL})
@@ -93,6 +98,10 @@ static void test_documented_defaults_match_the_real_ones(void)
     CU_ASSERT_STRING_EQUAL(o3b_directive_find("BypassCategories")->default_value, "Optimize Allow");
     CU_ASSERT_STRING_EQUAL(o3b_directive_find("RequiredOnly")->default_value, "off");
     CU_ASSERT_STRING_EQUAL(o3b_directive_find("NoIPv6")->default_value, "off");
+    CU_ASSERT_STRING_EQUAL(o3b_directive_find("AllowHttpServiceURL")->default_value, "off");
+    CU_ASSERT_FALSE(c.allow_http_service_url);
+    CU_ASSERT_STRING_EQUAL(o3b_directive_find("DecryptedRequests")->default_value, "inspect");
+    CU_ASSERT_EQUAL(c.policy.decrypted, O3B_DECRYPTED_INSPECT);
     for (const struct o3b_directive *d = o3b_directives; d->name; d++) {
         struct o3b_config other;
         o3b_err err;
@@ -117,7 +126,8 @@ static void test_every_row_default_lands_in_its_field_at_init(void)
     o3b_config_init(&c);
     for (const struct o3b_directive *d = o3b_directives; d->name; d++) {
         const char *field = (const char *)&c + d->offset;
-        if (d->default_value == NULL || d->type == O3B_DT_ENUM_SET || d->type == O3B_DT_LIST)
+        if (d->default_value == NULL || d->type == O3B_DT_ENUM_SET || d->type == O3B_DT_LIST ||
+            (d->type == O3B_DT_ENUM && d->set != NULL)) /* set-valued, or not stored as text */
             continue;
         if (d->type == O3B_DT_INTEGER) {
             long v;
@@ -135,11 +145,12 @@ static void test_every_row_default_lands_in_its_field_at_init(void)
         }
         checked++;
     }
-    CU_ASSERT_EQUAL(checked, 11);
+    CU_ASSERT_EQUAL(checked, 12);
     /* the set-valued rows: their defaults are the policy's */
     CU_ASSERT_EQUAL(c.policy.categories, BIT(O3B_CAT_OPTIMIZE) | BIT(O3B_CAT_ALLOW));
     CU_ASSERT_EQUAL(c.policy.areas, O3B_AREAS_ALL);
     CU_ASSERT_PTR_NULL(c.service_areas_param);
+    CU_ASSERT_EQUAL(c.policy.decrypted, O3B_DECRYPTED_INSPECT); /* "inspect", as an enum */
     o3b_config_release(&c);
 }
 
@@ -158,6 +169,7 @@ static void test_rows_describe_their_type_and_bounds(void)
         {"FetchProxy", "http(s) URL or none"},
         {"NoIPv6", "on|off"},
         {"TenantName", "list, repeatable"},
+        {"DecryptedRequests", "one of inspect|sni-bound"},
     };
     char buf[256];
 
@@ -168,9 +180,27 @@ static void test_rows_describe_their_type_and_bounds(void)
     }
 }
 
+/* conf/o365bypass.conf.in shows every directive with its default. */
+static void test_the_shipped_conf_documents_every_directive(void)
+{
+    size_t len;
+    o3b_err err;
+    char *text = o3b_read_file(O3B_TOP_SRCDIR "/conf/o365bypass.conf.in", 1u << 20, &len, &err);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    for (const struct o3b_directive *d = o3b_directives; d->name; d++) {
+        char line[96];
+        str_format(line, sizeof line, "\n#o365bypass.%s ", d->name);
+        if (strstr(text, line) == NULL)
+            fprintf(stderr, "\n  conf/o365bypass.conf.in lacks '#o365bypass.%s'\n", d->name);
+        CU_ASSERT_PTR_NOT_NULL(strstr(text, line));
+    }
+    free(text);
+}
+
 /* ---- good values ------------------------------------------------------------------ */
 
-enum field_type { STR, LONG, BOOL };
+enum field_type { STR, LONG, BOOL, U8 };
 
 struct good {
     const char *name;
@@ -178,7 +208,7 @@ struct good {
     enum field_type type;
     size_t field;     /* offsetof(struct o3b_config, ...) */
     const char *str;  /* STR: expected text, NULL = field must be NULL */
-    long num;         /* LONG, BOOL */
+    long num;         /* LONG, BOOL, U8 (an enum stored in a byte) */
 };
 
 #define F(f) offsetof(struct o3b_config, f)
@@ -201,6 +231,9 @@ static const struct good goods[] = {
     {"RefreshInterval", {"0"}, LONG, F(refresh_interval), NULL, 0},
     {"RefreshInterval", {"60"}, LONG, F(refresh_interval), NULL, 60},
     {"RefreshInterval", {"604800"}, LONG, F(refresh_interval), NULL, 604800},
+    {"DecryptedRequests", {"sni-bound"}, U8, PF(decrypted), NULL, O3B_DECRYPTED_SNI_BOUND},
+    {"DecryptedRequests", {"SNI-Bound"}, U8, PF(decrypted), NULL, O3B_DECRYPTED_SNI_BOUND},
+    {"DecryptedRequests", {"inspect"}, U8, PF(decrypted), NULL, O3B_DECRYPTED_INSPECT},
     {"RequiredOnly", {"on"}, BOOL, PF(required_only), NULL, 1},
     {"RequiredOnly", {"YES"}, BOOL, PF(required_only), NULL, 1},
     {"RequiredOnly", {"true"}, BOOL, PF(required_only), NULL, 1},
@@ -211,6 +244,8 @@ static const struct good goods[] = {
     {"RequiredOnly", {"0"}, BOOL, PF(required_only), NULL, 0},
     {"NoIPv6", {"on"}, BOOL, F(no_ipv6), NULL, 1},
     {"NoIPv6", {"off"}, BOOL, F(no_ipv6), NULL, 0},
+    {"AllowHttpServiceURL", {"on"}, BOOL, F(allow_http_service_url), NULL, 1},
+    {"AllowHttpServiceURL", {"off"}, BOOL, F(allow_http_service_url), NULL, 0},
     {"ClientRequestId", {"0f1e2d3c-4b5a-4697-8877-665544332211"}, STR, F(client_request_id),
      "0f1e2d3c-4b5a-4697-8877-665544332211", 0},
     {"ClientRequestId", {"0F1E2D3C-4B5A-4697-8877-66554433221A"}, STR, F(client_request_id),
@@ -255,6 +290,8 @@ static bool good_applies(const struct good *g)
         long v;
         memcpy(&v, field_base, sizeof v);
         ok = v == g->num;
+    } else if (g->type == U8) {
+        ok = *(const uint8_t *)field_base == g->num;
     } else {
         bool v;
         memcpy(&v, field_base, sizeof v);
@@ -309,8 +346,11 @@ static const struct bad bads[] = {
     {"ServiceAreas", {"Teams"}, "'Teams' is not All, Exchange"},
     {"ServiceAreas", {"Exchange,Intune"}, "'Intune'"},
     {"RequiredOnly", {"maybe"}, "'maybe' is not on or off"},
+    {"DecryptedRequests", {"bypass"}, "'bypass' is not inspect or sni-bound"},
+    {"DecryptedRequests", {"on"}, "'on'"},
     {"RequiredOnly", {"2"}, "'2'"},
     {"NoIPv6", {"enable"}, "'enable'"},
+    {"AllowHttpServiceURL", {"sometimes"}, "'sometimes' is not on or off"},
     {"NeverBypass", {"*.com"}, "'*.com'"},
     {"NeverBypass", {"0.0.0.0/0"}, "'0.0.0.0/0'"},
     {"NeverBypass", {"bad_host.example"}, "'bad_host.example'"},
@@ -387,7 +427,68 @@ static void test_every_directive_has_good_and_bad_rows(void)
             fprintf(stderr, "\n  directive %s lacks %s rows\n", d->name, has_good ? "bad" : "good");
         CU_ASSERT_TRUE(has_good && has_bad);
     }
-    CU_ASSERT_EQUAL(n, 20);
+    CU_ASSERT_EQUAL(n, 22);
+}
+
+/* ---- ServiceURL and AllowHttpServiceURL: checked together at finish -------------- */
+
+/* Set ServiceURL (and AllowHttpServiceURL before or after it, when given),
+   then finish: its result, the message in `err`. */
+static int finish_with_url(const char *url, const char *allow, bool allow_first, o3b_err *err)
+{
+    struct o3b_config c;
+    int rc;
+
+    o3b_config_init(&c);
+    if (allow && allow_first)
+        CU_ASSERT_EQUAL(set(&c, "AllowHttpServiceURL", ARGV(allow), err), 0);
+    CU_ASSERT_EQUAL(set(&c, "ServiceURL", ARGV(url), err), 0);
+    if (allow && !allow_first)
+        CU_ASSERT_EQUAL(set(&c, "AllowHttpServiceURL", ARGV(allow), err), 0);
+    rc = o3b_config_finish(&c, err);
+    o3b_config_release(&c);
+    return rc;
+}
+
+static void test_a_plain_http_service_url_is_refused_unless_its_host_is_loopback(void)
+{
+    static const char *const refused[] = {
+        "http://endpoints.example.com", "HTTP://endpoints.office.com", "http://128.0.0.1",
+        "http://127.0.0.1@evil.example", "http://[::2]:8080", "http://localhost.evil.example",
+        "http://127.1:8080", "http://10.0.0.1/m365",
+    };
+    static const char *const accepted[] = {
+        "https://endpoints.office.com", "https://mirror.example/m365", "http://127.0.0.1:20080",
+        "http://127.42.0.9", "http://[::1]:8080/m365", "http://localhost:8080",
+        "http://LOCALHOST",
+    };
+    o3b_err err;
+
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        char head[512];
+        str_format(head, sizeof head, "o365bypass.ServiceURL: '%s", refused[i]);
+        CU_ASSERT_EQUAL(finish_with_url(refused[i], NULL, false, &err), -1);
+        if (strncmp(err.msg, head, strlen(head)) != 0)
+            fprintf(stderr, "\n  %s: %s\n", refused[i], err.msg);
+        CU_ASSERT_EQUAL(strncmp(err.msg, head, strlen(head)), 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "o365bypass.AllowHttpServiceURL on"));
+    }
+    for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
+        int rc = finish_with_url(accepted[i], NULL, false, &err);
+        if (rc != 0)
+            fprintf(stderr, "\n  %s: %s\n", accepted[i], err.msg);
+        CU_ASSERT_EQUAL(rc, 0);
+    }
+}
+
+static void test_allow_http_service_url_works_before_or_after_the_service_url_line(void)
+{
+    o3b_err err;
+
+    CU_ASSERT_EQUAL(finish_with_url("http://endpoints.example.com", "on", false, &err), 0);
+    CU_ASSERT_EQUAL(finish_with_url("http://endpoints.example.com", "on", true, &err), 0);
+    CU_ASSERT_EQUAL(finish_with_url("http://endpoints.example.com", "off", false, &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "o365bypass.ServiceURL: "));
 }
 
 static void test_a_refused_value_keeps_the_previous_one(void)
@@ -935,9 +1036,12 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_documented_defaults_match_the_real_ones),
     O3B_TEST(test_every_row_default_lands_in_its_field_at_init),
     O3B_TEST(test_rows_describe_their_type_and_bounds),
+    O3B_TEST(test_the_shipped_conf_documents_every_directive),
     O3B_TEST(test_good_values_set_their_field),
     O3B_TEST(test_bad_values_are_refused_naming_directive_and_value),
     O3B_TEST(test_every_directive_has_good_and_bad_rows),
+    O3B_TEST(test_a_plain_http_service_url_is_refused_unless_its_host_is_loopback),
+    O3B_TEST(test_allow_http_service_url_works_before_or_after_the_service_url_line),
     O3B_TEST(test_a_refused_value_keeps_the_previous_one),
     O3B_TEST(test_directive_names_are_found_with_or_without_prefix),
     O3B_TEST(test_lists_accumulate_over_lines),

@@ -59,6 +59,9 @@ static const struct frozen frozen[] = {
     {"refresh throttled", "o365bypass_refresh_total", "outcome", "throttled"},
     {"refresh accepted", "o365bypass_refresh_total", "outcome", "accepted"},
     /* new counters go here, below the 33 of before */
+    {"inspected decrypted", "o365bypass_inspected_total", "reason", "decrypted"},
+    {"inspected SNI mismatch", "o365bypass_inspected_total", "reason", "sni-mismatch"},
+    {"refresh refused grow guard", "o365bypass_refresh_total", "outcome", "grow-guard"},
 };
 
 #define N_FROZEN (sizeof frozen / sizeof frozen[0])

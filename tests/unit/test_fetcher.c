@@ -510,6 +510,56 @@ static void test_fetch_trusts_the_given_ca_file_or_path(void)
     o3b_fetch_result_free(&res);
 }
 
+/* /_control?QUERY on the TLS feed (trusting its certificate). */
+static void tls_control(const char *query)
+{
+    char ca_file[128], path[512];
+    struct o3b_fetch_opts by_file = quick_opts();
+    struct o3b_fetch_result res;
+    o3b_err err;
+
+    by_file.ca_file = ca_file;
+    str_format(ca_file, sizeof ca_file, "%s/ca/cert.pem", cert_dir);
+    str_format(path, sizeof path, "/_control?%s", query);
+    CU_ASSERT_EQUAL(get(&tls_feed, path, &by_file, &res, &err), 0);
+    CU_ASSERT_EQUAL(res.http_status, 200);
+    o3b_fetch_result_free(&res);
+}
+
+/* A MITM must not be able to move the feed from https to plain http. */
+static void test_fetch_never_follows_a_redirect_from_https_to_http(void)
+{
+    char ca_file[128], query[256];
+    struct o3b_fetch_opts by_file = quick_opts();
+    struct o3b_fetch_result res;
+    cJSON *log;
+    o3b_err err;
+
+    if (!have_tls)
+        return;
+    by_file.ca_file = ca_file;
+    str_format(ca_file, sizeof ca_file, "%s/ca/cert.pem", cert_dir);
+    str_format(query, sizeof query, "fault=redirect-to&base=%s", plain_feed.base);
+    tls_control(query);
+    CU_ASSERT_EQUAL(get(&tls_feed, VERSION_QUERY, &by_file, &res, &err), -1);
+    CU_ASSERT_PTR_NULL(res.body);
+    o3b_fetch_result_free(&res);
+    log = take_requests();
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(log), 0); /* the plain feed was never asked */
+    cJSON_Delete(log);
+    /* https to https is still followed */
+    str_format(query, sizeof query, "fault=redirect-to&base=%s", tls_feed.base);
+    tls_control(query);
+    CU_ASSERT_EQUAL(get(&tls_feed, VERSION_QUERY, &by_file, &res, &err), -1); /* a loop */
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "redirect"));
+    o3b_fetch_result_free(&res);
+    tls_control("fault=redirect-once");
+    CU_ASSERT_EQUAL(get(&tls_feed, VERSION_QUERY, &by_file, &res, &err), 0);
+    CU_ASSERT_EQUAL(res.http_status, 200);
+    o3b_fetch_result_free(&res);
+    tls_control("fault=none");
+}
+
 static void test_fetch_checks_the_host_name_against_the_certificate(void)
 {
     char ca_file[128], url[160];
@@ -549,6 +599,7 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_fetch_rejects_a_self_signed_certificate),
     O3B_TEST(test_fetch_trusts_the_given_ca_file_or_path),
     O3B_TEST(test_fetch_checks_the_host_name_against_the_certificate),
+    O3B_TEST(test_fetch_never_follows_a_redirect_from_https_to_http),
 };
 
 O3B_UNIT_MAIN_WITH("fetcher", tests, suite_init, suite_clean, reset_feed)

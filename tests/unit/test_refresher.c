@@ -880,6 +880,126 @@ static void test_accept_without_a_pending_table_fails(void)
     fixture_close(&f);
 }
 
+/* ---- the outright refusals and the grow guard (trust.h) ---------------------------------- */
+
+/* Serve table A plus the sets of `extra_sets` (a JSON array) as VERSION_B. */
+static void serve_a_plus(struct fixture *f, const char *name, const char *extra_sets)
+{
+    cJSON *root = NULL, *extra = cJSON_Parse(extra_sets), *s;
+    char path[256], query[512], *text;
+    size_t len = 0;
+    char *a = read_whole(FILE_A, &len);
+    o3b_err err;
+
+    if (a != NULL)
+        root = cJSON_ParseWithLength(a, len);
+    CU_ASSERT_FATAL(root != NULL && extra != NULL);
+    while ((s = cJSON_DetachItemFromArray(extra, 0)) != NULL)
+        cJSON_AddItemToArray(root, s);
+    text = cJSON_PrintUnformatted(root);
+    str_format(path, sizeof path, "%s/%s", f->dir, name);
+    CU_ASSERT_EQUAL_FATAL(o3b_write_atomic(path, text, strlen(text), &err), 0);
+    str_format(query, sizeof query, "version=" VERSION_B "&file=%s", path);
+    control(query);
+    free(text);
+    free(a);
+    cJSON_Delete(root);
+    cJSON_Delete(extra);
+}
+
+static const char foreign_set[] =
+    "[{\"id\": 990, \"serviceArea\": \"Common\", \"urls\": [\"*.amazonaws.com\"],"
+    " \"tcpPorts\": \"443\", \"category\": \"Optimize\", \"required\": true}]";
+
+static void test_growth_beyond_the_table_in_use_is_held_back_until_accepted(void)
+{
+    struct fixture f;
+    o3b_table *fresh = NOT_A_TABLE, *accepted = NULL;
+    size_t len_a = 0;
+    char *file_a;
+    o3b_err err;
+
+    CU_ASSERT_FATAL(fixture_with_a(&f, NULL, 0));
+    file_a = read_whole(f.current, &len_a);
+    serve_a_plus(&f, "grown.json", foreign_set);
+    CU_ASSERT_EQUAL(o3b_refresher_run(f.r, f.table, T0 + 3600, false, &fresh, &err),
+                    O3B_REFRESH_GROW);
+    CU_ASSERT_PTR_NULL(fresh);
+    CU_ASSERT_STRING_EQUAL(o3b_refresh_outcome_name(O3B_REFRESH_GROW), "grow-guard");
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "grow guard: held back"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "set 990 domain '*.amazonaws.com' (amazonaws.com)"));
+    CU_ASSERT(file_equals(f.current, file_a, len_a));
+    CU_ASSERT_TRUE(file_exists(f.pending));
+    /* held back counts as an answer: the next check waits the full interval */
+    CU_ASSERT_EQUAL(o3b_refresher_next_due(f.r), T0 + 3600 + 3600);
+
+    CU_ASSERT_EQUAL(o3b_store_accept(&f.store, &accepted, &err), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(accepted);
+    CU_ASSERT_STRING_EQUAL(version_of(accepted), VERSION_B);
+    CU_ASSERT_PTR_NOT_NULL(o3b_table_find_set(accepted, 990));
+    CU_ASSERT(file_equals(f.previous, file_a, len_a));
+    CU_ASSERT_FALSE(file_exists(f.pending));
+    o3b_table_free(&accepted);
+    free(file_a);
+    fixture_close(&f);
+}
+
+static void test_a_table_with_a_refused_entry_is_invalid_and_nothing_is_pending(void)
+{
+    static const char poisoned[] =
+        "[{\"id\": 991, \"serviceArea\": \"Common\", \"urls\": [\"*.co.uk\"],"
+        " \"tcpPorts\": \"443\", \"category\": \"Optimize\", \"required\": true}]";
+    struct fixture f;
+    o3b_table *fresh = NOT_A_TABLE;
+    o3b_err err;
+
+    CU_ASSERT_FATAL(fixture_with_a(&f, NULL, 0));
+    serve_a_plus(&f, "poisoned.json", poisoned);
+    CU_ASSERT_EQUAL(o3b_refresher_run(f.r, f.table, T0 + 3600, false, &fresh, &err),
+                    O3B_REFRESH_INVALID);
+    CU_ASSERT_PTR_NULL(fresh);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "(id 991): '*.co.uk' is refused"));
+    CU_ASSERT_FALSE(file_exists(f.pending));
+    CU_ASSERT_STRING_EQUAL(version_of(f.table), VERSION_A);
+    fixture_close(&f);
+}
+
+/* A held-back table must never be accepted over a newer one saved since. */
+static void test_a_newer_table_saved_drops_the_one_held_back(void)
+{
+    struct fixture f;
+    o3b_table *accepted = NOT_A_TABLE;
+    o3b_err err;
+
+    CU_ASSERT_FATAL(fixture_with_a(&f, NULL, 0));
+    serve_a_plus(&f, "grown.json", foreign_set);
+    CU_ASSERT_EQUAL(run(&f, T0 + 3600, false), O3B_REFRESH_GROW);
+    CU_ASSERT_TRUE(file_exists(f.pending));
+    control("version=2025113000&file=tests/data/worldwide-noipv6-post-2025-11-14.json");
+    CU_ASSERT_EQUAL(run(&f, T0 + 7200, false), O3B_REFRESH_UPDATED);
+    CU_ASSERT_FALSE(file_exists(f.pending));
+    CU_ASSERT_EQUAL(o3b_store_accept(&f.store, &accepted, &err), -1);
+    CU_ASSERT_PTR_NULL(accepted);
+    fixture_close(&f);
+}
+
+/* `o365bypass fetch --force` runs without a table in use: no guard. */
+static void test_a_run_without_a_table_in_use_skips_the_grow_guard(void)
+{
+    struct fixture f;
+    o3b_table *fresh = NULL;
+    o3b_err err;
+
+    CU_ASSERT_FATAL(fixture_with_a(&f, NULL, 0));
+    serve_a_plus(&f, "grown.json", foreign_set);
+    CU_ASSERT_EQUAL(o3b_refresher_run(f.r, NULL, T0 + 3600, true, &fresh, &err),
+                    O3B_REFRESH_UPDATED);
+    CU_ASSERT_PTR_NOT_NULL(fresh);
+    CU_ASSERT_PTR_NOT_NULL(fresh ? o3b_table_find_set(fresh, 990) : NULL);
+    o3b_table_free(&fresh);
+    fixture_close(&f);
+}
+
 /* ---- timing -------------------------------------------------------------------------- */
 
 static void test_failures_back_off_from_the_interval_up_to_eight_times_plus_jitter(void)
@@ -976,6 +1096,10 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_shrink_beyond_the_limit_is_held_back_until_accepted),
     O3B_TEST(test_shrink_within_the_limit_is_taken_at_once),
     O3B_TEST(test_accept_without_a_pending_table_fails),
+    O3B_TEST(test_growth_beyond_the_table_in_use_is_held_back_until_accepted),
+    O3B_TEST(test_a_table_with_a_refused_entry_is_invalid_and_nothing_is_pending),
+    O3B_TEST(test_a_newer_table_saved_drops_the_one_held_back),
+    O3B_TEST(test_a_run_without_a_table_in_use_skips_the_grow_guard),
     O3B_TEST(test_failures_back_off_from_the_interval_up_to_eight_times_plus_jitter),
     O3B_TEST(test_not_due_runs_make_no_network_request),
     O3B_TEST(test_interval_zero_is_never_due_and_reports_no_next_time),

@@ -146,11 +146,78 @@ static void test_parse_applies_scheme_default_ports(void)
         {"GET http://a.sharepoint.com/ HTTP/1.1", {"a.sharepoint.com:80"}, OK, "a.sharepoint.com", 80, N, ABS, HTTP},
         {"GET https://a.sharepoint.com/ HTTP/1.1", {"a.sharepoint.com:443"}, OK, "a.sharepoint.com", 443, N, ABS, HTTPS},
         {"GET / HTTP/1.1", {"a.sharepoint.com"}, OK, "a.sharepoint.com", 80, N, ORI, HTTP},
-        /* CONNECT: a Host without port stands for 443 */
+        /* CONNECT: a Host without port stands for the CONNECT's own port */
         {"CONNECT a.sharepoint.com:443 HTTP/1.1", {"a.sharepoint.com"}, OK, "a.sharepoint.com", 443, N, CON, NONE},
-        {"CONNECT a.sharepoint.com:80 HTTP/1.1", {"a.sharepoint.com"}, O3B_TARGET_HOST_MISMATCH, NULL, 0, 0, 0, 0},
     };
     RUN_SPECS(specs);
+}
+
+/* Squid's generated CONNECT after peek at step 1 and splice at step 2 names
+   the host in Host without a port: it cannot name another destination, so it
+   is the CONNECT's own on every port.  Another host or another explicit port
+   is still domain fronting. */
+static void test_connect_host_without_port_is_the_connect_destination(void)
+{
+    static const struct spec specs[] = {
+        {"CONNECT a.sharepoint.com:80 HTTP/1.1", {"a.sharepoint.com"}, OK, "a.sharepoint.com", 80, N, CON, NONE},
+        {"CONNECT outlook.office365.com:993 HTTP/1.1", {"outlook.office365.com"}, OK, "outlook.office365.com", 993, N, CON, NONE},
+        {"CONNECT outlook.office365.com:993 HTTP/1.1", {"Outlook.Office365.Com."}, OK, "outlook.office365.com", 993, N, CON, NONE},
+        {"CONNECT 52.96.1.1:8443 HTTP/1.1", {"52.96.1.1"}, OK, "52.96.1.1", 8443, V4, CON, NONE},
+        {"CONNECT [2603:1006::1]:993 HTTP/1.1", {"[2603:1006::1]"}, OK, "2603:1006::1", 993, V6, CON, NONE},
+        {"CONNECT outlook.office365.com:993 HTTP/1.1", {"outlook.office365.com:443"}, O3B_TARGET_HOST_MISMATCH, NULL, 0, 0, 0, 0},
+        {"CONNECT outlook.office365.com:993 HTTP/1.1", {"evil.example"}, O3B_TARGET_HOST_MISMATCH, NULL, 0, 0, 0, 0},
+        {"CONNECT evil.example:993 HTTP/1.1", {"outlook.office365.com"}, O3B_TARGET_HOST_MISMATCH, NULL, 0, 0, 0, 0},
+        {"CONNECT 52.96.1.1:993 HTTP/1.1", {"52.96.1.2"}, O3B_TARGET_HOST_MISMATCH, NULL, 0, 0, 0, 0},
+        {"CONNECT a.sharepoint.com:80 HTTP/1.1", {"a.sharepoint.com:443"}, O3B_TARGET_HOST_MISMATCH, NULL, 0, 0, 0, 0},
+        /* http keeps the scheme's default: a Host without port is port 80 */
+        {"GET http://a.sharepoint.com:8080/ HTTP/1.1", {"a.sharepoint.com"}, O3B_TARGET_HOST_MISMATCH, NULL, 0, 0, 0, 0},
+    };
+    RUN_SPECS(specs);
+}
+
+struct sni_spec {
+    const char *sni;
+    size_t len; /* 0: strlen */
+    uint8_t state;
+    const char *norm;
+};
+
+static void test_sni_is_normalized_or_marked_bad(void)
+{
+    static const struct sni_spec specs[] = {
+        {NULL, 0, O3B_SNI_NONE, ""},
+        {"", 0, O3B_SNI_NONE, ""},
+        {"-", 0, O3B_SNI_NONE, ""},
+        {"  \t", 0, O3B_SNI_NONE, ""},
+        {"outlook.office.com", 0, O3B_SNI_OK, "outlook.office.com"},
+        {" Outlook.Office.COM. ", 0, O3B_SNI_OK, "outlook.office.com"},
+        {"52.96.1.1", 0, O3B_SNI_BAD, ""},
+        {"2603:1006::1", 0, O3B_SNI_BAD, ""},
+        {"[2603:1006::1]", 0, O3B_SNI_BAD, ""},
+        {"outlook.office.com:443", 0, O3B_SNI_BAD, ""},
+        {"evil.example\r\nX: y", 0, O3B_SNI_BAD, ""},
+        {"outlook.office.com\0evil", sizeof "outlook.office.com\0evil" - 1, O3B_SNI_BAD, ""},
+        {"%6Futlook.office.com", 0, O3B_SNI_BAD, ""},
+        {"--", 0, O3B_SNI_BAD, ""},
+        {"a..b", 0, O3B_SNI_BAD, ""},
+    };
+    struct o3b_target t;
+
+    CU_ASSERT_EQUAL_FATAL(o3b_target_parse_text("outlook.office.com", &t), OK);
+    CU_ASSERT_EQUAL(t.sni_state, O3B_SNI_NONE);
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+        const struct sni_spec *sp = &specs[i];
+        size_t len = sp->len ? sp->len : sp->sni ? strlen(sp->sni) : 0;
+
+        o3b_target_set_sni(&t, sp->sni, len);
+        if (t.sni_state != sp->state || strcmp(t.sni, sp->norm) != 0)
+            fprintf(stderr, "\n  sni '%s': state %u '%s'\n", sp->sni ? sp->sni : "(null)",
+                    t.sni_state, t.sni);
+        CU_ASSERT_EQUAL(t.sni_state, sp->state);
+        CU_ASSERT_STRING_EQUAL(t.sni, sp->norm);
+        CU_ASSERT_EQUAL(t.sni_len, strlen(sp->norm));
+        CU_ASSERT_STRING_EQUAL(t.host, "outlook.office.com"); /* the target is untouched */
+    }
 }
 
 static void test_parse_fills_ip_address_bytes(void)
@@ -467,7 +534,11 @@ static bool run_text_spec(const struct text_spec *s)
 static void test_parse_text_accepts_what_an_admin_types(void)
 {
     static const struct text_spec specs[] = {
-        {"https://outlook.office.com/", OK, "outlook.office.com", 443, N, ABS},
+        /* an https URL is the CONNECT a browser sends for it */
+        {"https://outlook.office.com/", OK, "outlook.office.com", 443, N, CON},
+        {"HTTPS://Outlook.Office.Com/owa/?a=b#c", OK, "outlook.office.com", 443, N, CON},
+        {"https://outlook.office365.com:993/", OK, "outlook.office365.com", 993, N, CON},
+        {"https://outlook.office.com", OK, "outlook.office.com", 443, N, CON},
         {"http://outlook.office.com/owa", OK, "outlook.office.com", 80, N, ABS},
         {"HTTP://Outlook.Office.Com:8080", OK, "outlook.office.com", 8080, N, ABS},
         {"outlook.office.com", OK, "outlook.office.com", 443, N, CON},
@@ -479,7 +550,10 @@ static void test_parse_text_accepts_what_an_admin_types(void)
         {"2603:1006:0::ABCD", OK, "2603:1006::abcd", 443, V6, CON},
         {"[2603:1006::1]", OK, "2603:1006::1", 443, V6, CON},
         {"[2603:1006::1]:80", OK, "2603:1006::1", 80, V6, CON},
-        {"https://[2603:1006::1]/", OK, "2603:1006::1", 443, V6, ABS},
+        {"https://[2603:1006::1]/", OK, "2603:1006::1", 443, V6, CON},
+        {"https://[2603:1006::1]:8443/x", OK, "2603:1006::1", 8443, V6, CON},
+        /* plain http stays the request it is, port 443 included */
+        {"http://outlook.office.com:443/", OK, "outlook.office.com", 443, N, ABS},
     };
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
         CU_ASSERT_TRUE(run_text_spec(&specs[i]));
@@ -491,6 +565,9 @@ static void test_parse_text_refuses_what_parse_refuses(void)
         {"", O3B_TARGET_BAD_HOST, NULL, 0, 0, 0},
         {"evil@outlook.office.com", O3B_TARGET_USERINFO, NULL, 0, 0, 0},
         {"https://evil@outlook.office.com/", O3B_TARGET_USERINFO, NULL, 0, 0, 0},
+        {"https://2603:1006::1/", O3B_TARGET_BAD_IP, NULL, 0, 0, 0},
+        {"https:///owa", O3B_TARGET_BAD_HOST, NULL, 0, 0, 0},
+        {"https://outlook.office.com:0/", O3B_TARGET_BAD_PORT, NULL, 0, 0, 0},
         {"outlook.office.com evil", O3B_TARGET_BAD_REQUEST_LINE, NULL, 0, 0, 0},
         {"outlook.office.com\r\n", O3B_TARGET_BAD_REQUEST_LINE, NULL, 0, 0, 0},
         {"ftp://outlook.office.com/", O3B_TARGET_BAD_SCHEME, NULL, 0, 0, 0},
@@ -531,7 +608,7 @@ static void test_specs_cover_every_status(void)
 static const char *const corpus_classes[] = {
     "fronting", "userinfo", "lookalike", "dots", "case", "percent", "idn", "control", "long",
     "ipv4-forms", "ipv6-forms", "port", "scheme", "connect", "duplicate-host", "long-line",
-    "plain-ok",
+    "plain-ok", "decrypted",
 };
 #define N_CLASSES (sizeof corpus_classes / sizeof corpus_classes[0])
 
@@ -621,8 +698,9 @@ static bool check_row(unsigned lineno, struct corpus_row *r, const char *malform
     cs->per_class[cls]++;
     if (!parse_expectation(r->fields[1], &e))
         return row_fail(lineno, "bad expected-parse column", r->fields[1]);
-    if (strcmp(r->fields[2], "bypass") != 0 && strcmp(r->fields[2], "inspect") != 0)
-        return row_fail(lineno, "verdict must be bypass or inspect", r->fields[2]);
+    if (strcmp(r->fields[2], "bypass") != 0 && strcmp(r->fields[2], "inspect") != 0 &&
+        strcmp(r->fields[2], "decrypted") != 0)
+        return row_fail(lineno, "verdict must be bypass, inspect or decrypted", r->fields[2]);
     if (e.status != OK && strcmp(r->fields[2], "inspect") != 0)
         return row_fail(lineno, "a refused target must be inspected", r->fields[1]);
     return check_outcome(lineno, r, &e);
@@ -717,6 +795,8 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_parse_accepts_connect_authority),
     O3B_TEST(test_parse_accepts_origin_form_with_one_host),
     O3B_TEST(test_parse_applies_scheme_default_ports),
+    O3B_TEST(test_connect_host_without_port_is_the_connect_destination),
+    O3B_TEST(test_sni_is_normalized_or_marked_bad),
     O3B_TEST(test_parse_fills_ip_address_bytes),
     O3B_TEST(test_host_header_must_agree_with_url),
     O3B_TEST(test_parse_refuses_more_than_one_host_header),
