@@ -391,7 +391,7 @@ static int startup_table(void)
     O3B_LOG(O3B_LOG_EVENT, "start-up table from %s, version %s: %zu sets, %zu entries (%s)\n",
             o3b_table_meta(t)->source, version_of(t), c.sets, c.entries,
             o3b_store_source_name(choice.source));
-    O3B_LOG(O3B_LOG_INFO, "public suffix list for the feed checks: %s\n", o3b_psl_source());
+    O3B_LOG(O3B_LOG_EVENT, "public suffix list for the feed checks: %s\n", o3b_psl_source());
     (void)publish(choice.table, "start-up");
     return 0;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trust.c - outright refusals and the grow guard (see trust.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trust.h - what a new endpoint table may claim: outright refusals and the
  * grow guard.

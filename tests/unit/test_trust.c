@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_trust.c - the outright refusals and the grow guard (trust.h).
  *
