@@ -186,8 +186,10 @@ static const char *default_config(void)
     return NULL;
 }
 
-/* Read -c FILE or the default file (if it exists); finish the policy. */
-static int load_config(struct cli_ctx *ctx)
+/* Read -c FILE or the default file (if it exists); finish the policy.
+   `warn`: say when the file loads no o365bypass service (for commands that
+   answer with these settings). */
+static int load_config(struct cli_ctx *ctx, bool warn)
 {
     struct o3b_config_scan scan;
     o3b_err err;
@@ -204,7 +206,8 @@ static int load_config(struct cli_ctx *ctx)
                       ctx->config_path, bad, bad == 1 ? "" : "s");
             return -1;
         }
-        cli_warn_unloaded(ctx, ctx->config_path, &scan);
+        if (warn)
+            cli_warn_unloaded(ctx, ctx->config_path, &scan);
     }
     if (o3b_config_finish(&ctx->cfg, &err) != 0) {
         cli_error(ctx, "%s: %s", ctx->config_path ? ctx->config_path : "defaults", err.msg);
@@ -246,17 +249,18 @@ struct command {
     const char *name;
     int (*run)(struct cli_ctx *ctx, int argc, char **argv);
     bool needs_config; /* read and finish the configuration first */
+    bool uses_policy;  /* answers with the settings: warn when nothing loads them */
 };
 
 static const struct command commands[] = {
-    {"lookup", cmd_lookup, true},
-    {"show", cmd_show, true},
-    {"diff", cmd_diff, true},
-    {"fetch", cmd_fetch, true},
-    {"export", cmd_export, true},
-    {"stats", cmd_stats, false},
-    {"check-config", cmd_check_config, false},
-    {NULL, NULL, false},
+    {"lookup", cmd_lookup, true, true},
+    {"show", cmd_show, true, true},
+    {"diff", cmd_diff, true, false},
+    {"fetch", cmd_fetch, true, true},
+    {"export", cmd_export, true, true},
+    {"stats", cmd_stats, false, false},
+    {"check-config", cmd_check_config, false, false},
+    {NULL, NULL, false, false},
 };
 
 static const struct command *find_command(const char *name)
@@ -339,7 +343,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     }
     if (ctx->config_path == NULL)
         ctx->config_path = default_config();
-    if (cmd->needs_config && !asks_for_help(argc - optind, argv + optind) && load_config(ctx) != 0)
+    if (cmd->needs_config && !asks_for_help(argc - optind, argv + optind) &&
+        load_config(ctx, cmd->uses_policy) != 0)
         return CLI_ERROR;
     argv += optind;
     argc -= optind;
