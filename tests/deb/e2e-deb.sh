@@ -347,6 +347,8 @@ phase_build() {
     check_eq "Service o365bypass srv_o365bypass.so" \
         "$(dpkg-deb --fsys-tarfile "$DEB1" | tar -xO ./etc/c-icap/o365bypass.conf | grep -v '^#' | grep -m1 .)" \
         "the conffile starts with its Service line"
+    check_eq 1 "$(dpkg-deb --fsys-tarfile "$DEB1" | tar -xO ./etc/c-icap/o365bypass.conf |
+        grep -c '^#     Include o365bypass\.conf$')" "the conffile names the Include line to add"
 
     # The upgrade: a higher version whose conffile changed too.
     copy_tree "$W/v2/src"

@@ -64,6 +64,9 @@ phase_first() {
     check_eq same "$(same "$CONF.default" "$BUILT")" "o365bypass.conf.default is this build's"
     check_eq "Service o365bypass srv_o365bypass.so" "$(grep -v '^#' "$CONF" | grep -m1 .)" \
         "the include file starts with its Service line"
+    check_eq 1 "$(grep -c "^#     $(var O3B_INCLUDE)\$" "$CONF")" \
+        "the include file names the Include line configure printed"
+    check_contains "Include " "$(var O3B_INCLUDE)" "configure chose an Include line"
     check_contains "chown" "$out" "the output says how to hand CacheDir to c-icap's user"
     check_contains "$cachedir" "$out" "... naming CacheDir"
 }
