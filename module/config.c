@@ -27,6 +27,7 @@
 #include "o365bypass/table.h"
 
 #define PREFIX "o365bypass."
+#define SERVICE_NAME "o365bypass" /* PREFIX without the dot */
 #define MAX_ITEMS 256
 #define MAX_INCLUDE_DEPTH 16
 #define MAX_LINE 8192
@@ -747,57 +748,85 @@ static int split_words(char *line, char **words, int max)
     }
 }
 
-static void report_err(o3b_config_report_fn report, void *ud, const char *file, unsigned line,
-                       const char *msg)
+/* One reading: the config, where bad lines go, what is counted. */
+struct reader {
+    struct o3b_config *c;
+    o3b_config_report_fn report;
+    void *ud;
+    struct o3b_config_scan *scan; /* never NULL inside the reader */
+};
+
+static void report_err(const struct reader *r, const char *file, unsigned line, const char *msg)
 {
-    if (report)
-        report(ud, file, line, msg);
+    if (r->report)
+        r->report(r->ud, file, line, msg);
 }
 
-static int read_file_depth(struct o3b_config *c, const char *path, o3b_config_report_fn report,
-                           void *ud, int depth);
+static int read_file_depth(struct reader *r, const char *path, int depth);
 
-static int include_file(struct o3b_config *c, const char *from, const char *target,
-                        o3b_config_report_fn report, void *ud, int depth)
+/* c-icap takes a relative Include in its configuration directory; without
+   scan->include_dir, in the including file's directory. */
+static int include_file(struct reader *r, const char *from, const char *target, int depth)
 {
     char full[PATH_MAX];
-    const char *slash = strrchr(from, '/');
+    const char *slash = strrchr(from, '/'), *dir = r->scan->include_dir;
 
-    if (target[0] == '/' || slash == NULL)
+    if (target[0] == '/' || (dir == NULL && slash == NULL))
         snprintf(full, sizeof full, "%s", target);
+    else if (dir != NULL)
+        snprintf(full, sizeof full, "%s/%s", dir, target);
     else
         snprintf(full, sizeof full, "%.*s/%s", (int)(slash - from), from, target);
-    return read_file_depth(c, full, report, ud, depth + 1);
+    return read_file_depth(r, full, depth + 1);
 }
 
-static int handle_line(struct o3b_config *c, const char *path, unsigned lineno, char *line,
-                       o3b_config_report_fn report, void *ud, int depth)
+/* `Service o365bypass MODULE`: the line that makes c-icap load the module. */
+static bool is_service_line(char *const *words, int n)
+{
+    return n >= 3 && strcasecmp(words[0], "Service") == 0 &&
+           strcasecmp(words[1], SERVICE_NAME) == 0;
+}
+
+static void count_directive(struct reader *r, const char *path, unsigned lineno)
+{
+    struct o3b_config_scan *scan = r->scan;
+
+    if (scan->services == 0 && scan->early_line == 0) {
+        snprintf(scan->early_file, sizeof scan->early_file, "%s", path);
+        scan->early_line = lineno;
+    }
+    scan->directives++;
+}
+
+static int handle_line(struct reader *r, const char *path, unsigned lineno, char *line, int depth)
 {
     char *words[64];
     o3b_err err;
     int n = split_words(line, words, 64);
 
     if (n < 0) {
-        report_err(report, ud, path, lineno, "unbalanced quotes or too many words");
+        report_err(r, path, lineno, "unbalanced quotes or too many words");
         return strncasecmp(line, PREFIX, strlen(PREFIX)) == 0 ? 1 : 0;
     }
     if (n == 0 || words[0][0] == '#')
         return 0;
     if (strcasecmp(words[0], "Include") == 0 && n == 2) {
-        int r = include_file(c, path, words[1], report, ud, depth);
-        return r < 0 ? 1 : r;
+        int rc = include_file(r, path, words[1], depth);
+        return rc < 0 ? 1 : rc;
     }
+    if (is_service_line(words, n))
+        r->scan->services++;
     if (strncasecmp(words[0], PREFIX, strlen(PREFIX)) != 0)
         return 0;
-    if (o3b_config_set(c, words[0], (const char *const *)(words + 1), &err) != 0) {
-        report_err(report, ud, path, lineno, err.msg);
+    count_directive(r, path, lineno);
+    if (o3b_config_set(r->c, words[0], (const char *const *)(words + 1), &err) != 0) {
+        report_err(r, path, lineno, err.msg);
         return 1;
     }
     return 0;
 }
 
-static int read_file_depth(struct o3b_config *c, const char *path, o3b_config_report_fn report,
-                           void *ud, int depth)
+static int read_file_depth(struct reader *r, const char *path, int depth)
 {
     char line[MAX_LINE];
     unsigned lineno = 0;
@@ -805,14 +834,14 @@ static int read_file_depth(struct o3b_config *c, const char *path, o3b_config_re
     FILE *f;
 
     if (depth > MAX_INCLUDE_DEPTH) {
-        report_err(report, ud, path, 0, "Include nested too deeply");
+        report_err(r, path, 0, "Include nested too deeply");
         return -1;
     }
     f = fopen(path, "r");
     if (f == NULL) {
         char msg[256];
         snprintf(msg, sizeof msg, "cannot read: %s", strerror(errno));
-        report_err(report, ud, path, 0, msg);
+        report_err(r, path, 0, msg);
         return -1;
     }
     while (fgets(line, sizeof line, f) != NULL) {
@@ -822,18 +851,18 @@ static int read_file_depth(struct o3b_config *c, const char *path, o3b_config_re
             int ch;
             while ((ch = fgetc(f)) != EOF && ch != '\n')
                 ;
-            report_err(report, ud, path, lineno, "line too long");
+            report_err(r, path, lineno, "line too long");
             bad++;
             continue;
         }
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = '\0';
-        bad += handle_line(c, path, lineno, line, report, ud, depth);
+        bad += handle_line(r, path, lineno, line, depth);
     }
     if (ferror(f)) { /* e.g. a directory: fopen() succeeds, reading fails */
         char msg[256];
         snprintf(msg, sizeof msg, "cannot read: %s", strerror(errno));
-        report_err(report, ud, path, lineno, msg);
+        report_err(r, path, lineno, msg);
         fclose(f);
         return lineno == 0 ? -1 : bad + 1;
     }
@@ -841,8 +870,22 @@ static int read_file_depth(struct o3b_config *c, const char *path, o3b_config_re
     return bad;
 }
 
+int o3b_config_read_scan(struct o3b_config *c, const char *path, struct o3b_config_scan *scan,
+                         o3b_config_report_fn report, void *ud)
+{
+    struct reader r = {c, report, ud, scan};
+
+    scan->directives = 0;
+    scan->services = 0;
+    scan->early_file[0] = '\0';
+    scan->early_line = 0;
+    return read_file_depth(&r, path, 0);
+}
+
 int o3b_config_read_file(struct o3b_config *c, const char *path, o3b_config_report_fn report,
                          void *ud)
 {
-    return read_file_depth(c, path, report, ud, 0);
+    struct o3b_config_scan scan = {0};
+
+    return o3b_config_read_scan(c, path, &scan, report, ud);
 }

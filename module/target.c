@@ -579,15 +579,25 @@ static bool build_text_request(const char *text, size_t len, char *buf, size_t s
     return ok && append(buf, size, used, " HTTP/1.1", 9);
 }
 
+size_t o3b_target_text_request(const char *text, char *buf, size_t size)
+{
+    size_t len, used = 0;
+
+    if (text == NULL || size == 0)
+        return 0;
+    len = strnlen(text, TEXT_MAX + 1);
+    if (len > TEXT_MAX || !build_text_request(text, len, buf, size - 1, &used))
+        return 0;
+    buf[used] = '\0';
+    return used;
+}
+
 enum o3b_target_status o3b_target_parse_text(const char *text, struct o3b_target *out)
 {
     char line[TEXT_MAX + 32];
-    size_t len, used = 0;
+    size_t used = o3b_target_text_request(text, line, sizeof line);
 
-    if (text == NULL)
-        return O3B_TARGET_BAD_REQUEST_LINE;
-    len = strnlen(text, TEXT_MAX + 1);
-    if (len > TEXT_MAX || !build_text_request(text, len, line, sizeof line, &used))
+    if (used == 0)
         return O3B_TARGET_BAD_REQUEST_LINE;
     return o3b_target_parse(line, used, NULL, NULL, 0, out);
 }

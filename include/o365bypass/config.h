@@ -132,4 +132,25 @@ int o3b_config_read_file(struct o3b_config *c, const char *path, o3b_config_repo
 /* The table store's parameters (strings borrowed from `c`). */
 struct o3b_store_params o3b_config_store_params(const struct o3b_config *c);
 
+/*
+ * The same reading, c-icap's way and with a report of what loads what:
+ * `scan->include_dir` (set by the caller; NULL = as o3b_config_read_file)
+ * is where a relative `Include` is looked for, as c-icap looks for it in its
+ * own configuration directory whatever file includes it.  The other fields
+ * are filled: how many `o365bypass.*` lines were seen (good or bad), how
+ * many `Service o365bypass MODULE` lines (without one c-icap loads no module
+ * and uses none of the directives), and where the first directive before
+ * any Service line is (c-icap refuses such a line).  Returns as
+ * o3b_config_read_file.
+ */
+struct o3b_config_scan {
+    const char *include_dir; /* in: c-icap's configuration directory, or NULL */
+    unsigned directives;     /* out: o365bypass.* lines */
+    unsigned services;       /* out: `Service o365bypass ...` lines */
+    char early_file[4096];   /* out: file of the first directive before any */
+    unsigned early_line;     /*      Service line, or 0 when there is none */
+};
+int o3b_config_read_scan(struct o3b_config *c, const char *path, struct o3b_config_scan *scan,
+                         o3b_config_report_fn report, void *ud);
+
 #endif

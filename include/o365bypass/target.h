@@ -149,4 +149,13 @@ enum o3b_target_status o3b_target_parse_text(const char *text, struct o3b_target
 enum o3b_target_status o3b_target_parse_headers(const char *const *lines, size_t n_lines,
                                                 struct o3b_target *out, bool *is_connect);
 
+/*
+ * The request line o3b_target_parse_text() parses for `text`: "GET URL
+ * HTTP/1.1" for an absolute URL, else "CONNECT HOST:PORT HTTP/1.1" (port
+ * 443 added when none), NUL-terminated in buf (caller's, `size` bytes; 8 KiB
+ * plus 32 always suffice).  Returns its length, or 0 when `text` is NULL,
+ * longer than 8 KiB or does not fit.  (`lookup --server` sends this line.)
+ */
+size_t o3b_target_text_request(const char *text, char *buf, size_t size);
+
 #endif

@@ -23,15 +23,22 @@
 #ifndef O3B_VERSION
 #define O3B_VERSION "unknown"
 #endif
-#ifndef O3B_DEFAULT_CONFIG
-#define O3B_DEFAULT_CONFIG "/usr/local/etc/o365bypass.conf"
+#ifndef O3B_DEFAULT_CONFIG /* the include file */
+#define O3B_DEFAULT_CONFIG "/etc/c-icap/o365bypass.conf"
+#endif
+#ifndef O3B_CICAP_CONFDIR /* c-icap-config --configdir */
+#define O3B_CICAP_CONFDIR "/etc/c-icap"
+#endif
+#ifndef O3B_CICAP_CONF /* c-icap's own configuration: the default */
+#define O3B_CICAP_CONF O3B_CICAP_CONFDIR "/c-icap.conf"
 #endif
 
 /* Exit codes. */
 enum {
     CLI_OK = 0,       /* success */
     CLI_NEGATIVE = 1, /* a "no" answer: inspected, differences, bad lines */
-    CLI_ERROR = 2     /* usage or operational error */
+    CLI_ERROR = 2,    /* usage or operational error */
+    CLI_DIFFERENT = 3 /* lookup --server: the running service decided otherwise */
 };
 
 struct cli_ctx {
@@ -51,6 +58,19 @@ void cli_warn(const struct cli_ctx *ctx, const char *fmt, ...) O3B_PRINTF(2, 3);
 /* A usage error for a subcommand: message plus "try --help"; returns CLI_ERROR. */
 int cli_usage_error(const struct cli_ctx *ctx, const char *cmd, const char *fmt, ...)
     O3B_PRINTF(3, 4);
+
+/*
+ * Read a c-icap configuration the way c-icap does (o3b_config_read_scan with
+ * relative Includes in c-icap's configuration directory); bad lines go to
+ * `report`.  Returns as o3b_config_read_file().
+ */
+int cli_read_config(struct o3b_config *cfg, const char *path, struct o3b_config_scan *scan,
+                    o3b_config_report_fn report);
+
+/* Warn (unless -q) when what `scan` saw in `file` loads no o365bypass
+   service: directives c-icap would not use, or no service at all. */
+void cli_warn_unloaded(const struct cli_ctx *ctx, const char *file,
+                       const struct o3b_config_scan *scan);
 
 /*
  * The table to work on: -t FILE, else what the module would start with
@@ -97,6 +117,16 @@ struct icap_response {
  */
 int icap_request(const char *host, const char *port, const char *method, const char *service,
                  int timeout_s, struct icap_response *out, char *errbuf, size_t errsize);
+
+/*
+ * A REQMOD as Squid sends it for a header-only request: `http_head` is the
+ * encapsulated HTTP request header block ("GET http://h/ HTTP/1.1\r\nHost:
+ * h\r\n\r\n"), sent with Allow: 204, Preview: 0 and a null body, so the
+ * service answers 204 (or 200) with the headers it gives Squid.  Returns as
+ * icap_request().
+ */
+int icap_reqmod(const char *host, const char *port, const char *service, const char *http_head,
+                int timeout_s, struct icap_response *out, char *errbuf, size_t errsize);
 
 void icap_response_free(struct icap_response *r);
 

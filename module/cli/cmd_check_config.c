@@ -3,13 +3,16 @@
  * cmd_check_config.c - `o365bypass check-config`: every bad line, at once;
  * `--list`: every directive.
  *
- * The file is read with the module's own reader (o3b_config_read_file: the
- * directive table c-icap uses, Include followed), which reports each bad
- * line and reads on, so an admin sees all of them with their line numbers
- * instead of c-icap stopping at the first.  Then the checks c-icap would
- * only make at start-up: the policy lists freeze (o3b_config_finish), the
- * SeedFile loads as the store would take it, CacheDir is usable (missing is
- * only a warning: the service creates it).  `--list` prints the directive
+ * The file is read with the module's own reader (cli_read_config: the
+ * directive table c-icap uses, Include followed as c-icap follows it), which
+ * reports each bad line and reads on, so an admin sees all of them with
+ * their line numbers instead of c-icap stopping at the first.  Then the
+ * checks c-icap would only make at start-up: a directive before the
+ * `Service o365bypass` line (c-icap refuses it), the policy lists freeze
+ * (o3b_config_finish), the SeedFile loads as the store would take it,
+ * CacheDir is usable (missing is a warning: the service can create it only
+ * where its user may write the parent, which on Debian is root's /var/lib;
+ * the package or `make install` creates it).  `--list` prints the directive
  * rows themselves (config.h), one per line: name, type, default, help.
  */
 #include <getopt.h>
@@ -24,10 +27,12 @@ static const char check_help[] =
     "Usage: %s check-config [FILE]\n"
     "       %s check-config --list\n"
     "\n"
-    "Read FILE (default: the -c file, else the installed configuration) like\n"
-    "c-icap reads o365bypass.* directives, following Include, and print every bad\n"
-    "line as FILE:LINE: message on stderr; then check that the lists are usable,\n"
-    "that SeedFile loads and that CacheDir is usable.  Prints FILE: OK when clean.\n"
+    "Read FILE (default: the -c file, else c-icap's c-icap.conf, else the include\n"
+    "file) like c-icap reads o365bypass.* directives, following Include, and print\n"
+    "every bad line as FILE:LINE: message on stderr; then check that no directive\n"
+    "comes before the Service line, that the lists are usable, that SeedFile loads\n"
+    "and that CacheDir is usable.  Warns when no `Service o365bypass` line loads the\n"
+    "module.  Prints FILE: OK when clean.\n"
     "\n"
     "  -l, --list  print every directive instead, one per line, TAB-separated:\n"
     "              o365bypass.NAME, its type and bounds, its default (or what\n"
@@ -68,7 +73,7 @@ static int check_seed(const struct cli_ctx *ctx, const char *file, const struct 
     return 0;
 }
 
-/* CacheDir: a directory, or missing (the service creates it).  0 good, 1 problem. */
+/* CacheDir: a directory, or missing (a warning: who creates it).  0 good, 1 problem. */
 static int check_cache_dir(const struct cli_ctx *ctx, const char *file, const struct o3b_config *c)
 {
     struct o3b_store_params p = o3b_config_store_params(c);
@@ -87,8 +92,12 @@ static int check_cache_dir(const struct cli_ctx *ctx, const char *file, const st
     case O3B_STORE_DIR_MISSING:
         if (!ctx->quiet)
             fprintf(stderr,
-                    "%s: warning: o365bypass.CacheDir %s does not exist yet (the "
-                    "service creates it: its parent must be writable by c-icap)\n",
+                    "%s: warning: o365bypass.CacheDir %s does not exist: until it does, "
+                    "the service serves the SeedFile and cannot refresh.  The Debian "
+                    "package and `make install` create it; else create it owned by the "
+                    "user c-icap runs as (User/Group in c-icap.conf; Debian: c-icap): "
+                    "the service itself can create it only where that user may write "
+                    "the parent directory\n",
                     file, c->cache_dir);
         return 0;
     case O3B_STORE_DIR_NOT_WRITABLE:
@@ -120,18 +129,33 @@ static int list_directives(void)
     return CLI_OK;
 }
 
+/* A directive before the Service line: c-icap refuses it.  0 good, 1 problem. */
+static int check_order(const struct o3b_config_scan *scan)
+{
+    if (scan->services == 0 || scan->early_line == 0)
+        return 0;
+    fprintf(stderr,
+            "%s:%u: this o365bypass directive comes before the `Service o365bypass` "
+            "line: c-icap refuses it (\"Variable ... not found\") and does not start\n",
+            scan->early_file, scan->early_line);
+    return 1;
+}
+
 static int check_file(struct cli_ctx *ctx, const char *file)
 {
+    struct o3b_config_scan scan;
     struct o3b_config cfg;
     o3b_err err;
     int bad;
 
     o3b_config_init(&cfg);
-    bad = o3b_config_read_file(&cfg, file, report, NULL);
+    bad = cli_read_config(&cfg, file, &scan, report);
     if (bad < 0) {
         o3b_config_release(&cfg);
         return CLI_ERROR;
     }
+    cli_warn_unloaded(ctx, file, &scan);
+    bad += check_order(&scan);
     if (o3b_config_finish(&cfg, &err) != 0) {
         fprintf(stderr, "%s: %s\n", file, err.msg);
         bad++;
@@ -173,7 +197,8 @@ int cmd_check_config(struct cli_ctx *ctx, int argc, char **argv)
         return cli_usage_error(ctx, "check-config", "give at most one FILE");
     file = optind < argc ? argv[optind] : ctx->config_path;
     if (file == NULL) {
-        cli_error(ctx, "check-config: no FILE given and %s does not exist", O3B_DEFAULT_CONFIG);
+        cli_error(ctx, "check-config: no FILE given and neither %s nor %s exists",
+                  O3B_CICAP_CONF, O3B_DEFAULT_CONFIG);
         return CLI_ERROR;
     }
     return check_file(ctx, file);

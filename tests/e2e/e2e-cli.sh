@@ -214,6 +214,7 @@ phase_fetch() {
     e2e_log "fetch"
     start_feed
     {
+        echo "Service o365bypass srv_o365bypass.so"
         echo "o365bypass.SeedFile $top_srcdir/module/data/endpoints-worldwide.json"
         echo "o365bypass.CacheDir $cache"
         echo "o365bypass.ServiceURL http://127.0.0.1:$FEED_PORT"

@@ -250,7 +250,7 @@ fi
 
 cli_conf=$E2E_DIR/cli.conf
 mkdir -p "$E2E_DIR/cli-cache"
-printf '%s\n' "o365bypass.CacheDir $E2E_DIR/cli-cache" \
+printf '%s\n' "Service o365bypass srv_o365bypass.so" "o365bypass.CacheDir $E2E_DIR/cli-cache" \
     "o365bypass.SeedFile $top_srcdir/module/data/endpoints-worldwide.json" \
     "o365bypass.ServiceURL http://127.0.0.1:$FEED_PORT" "o365bypass.ConnectTimeout 2" \
     "o365bypass.FetchTimeout 5" "o365bypass.TenantName contoso" > "$cli_conf"

@@ -1031,6 +1031,76 @@ static void test_read_file_reports_unbalanced_quotes_and_long_lines(void)
     free(text);
 }
 
+static void test_scan_takes_relative_includes_in_the_given_directory_as_c_icap_does(void)
+{
+    struct tmpdir d;
+    struct reports r = {0};
+    struct o3b_config_scan scan = {0};
+    struct o3b_config c;
+    const char *main_conf;
+
+    CU_ASSERT_TRUE_FATAL(tmpdir_make(&d));
+    /* c-icap looks for `Include o365bypass.conf` in its configuration
+       directory, not next to the including file (sub/main.conf here). */
+    main_conf = tmpdir_write(&d, "sub/main.conf", "Port 1344\nInclude o365bypass.conf\n");
+    CU_ASSERT_PTR_NOT_NULL(tmpdir_write(&d, "o365bypass.conf",
+                                        "Service o365bypass srv_o365bypass.so\n"
+                                        "o365bypass.RefreshInterval 600\n"));
+    CU_ASSERT_PTR_NOT_NULL(tmpdir_write(&d, "sub/o365bypass.conf", "o365bypass.Instance china\n"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(main_conf);
+    o3b_config_init(&c);
+    scan.include_dir = d.path;
+    CU_ASSERT_EQUAL(o3b_config_read_scan(&c, main_conf, &scan, collect, &r), 0);
+    CU_ASSERT_EQUAL(c.refresh_interval, 600);
+    CU_ASSERT_STRING_EQUAL(c.instance, "Worldwide"); /* sub/o365bypass.conf not read */
+    CU_ASSERT_EQUAL(scan.services, 1);
+    CU_ASSERT_EQUAL(scan.directives, 1);
+    CU_ASSERT_EQUAL(scan.early_line, 0);
+    o3b_config_release(&c);
+    /* without include_dir: next to the including file, as before */
+    o3b_config_init(&c);
+    CU_ASSERT_EQUAL(o3b_config_read_file(&c, main_conf, collect, &r), 0);
+    CU_ASSERT_STRING_EQUAL(c.instance, "China");
+    o3b_config_release(&c);
+    tmpdir_remove(&d);
+}
+
+static void test_scan_counts_service_lines_and_finds_a_directive_before_them(void)
+{
+    struct tmpdir d;
+    struct reports r = {0};
+    struct o3b_config_scan scan = {0};
+    struct o3b_config c;
+    const char *none, *early, *other;
+
+    CU_ASSERT_TRUE_FATAL(tmpdir_make(&d));
+    none = tmpdir_write(&d, "none.conf", "o365bypass.TenantName contoso\n"
+                                         "o365bypass.RefreshInterval 0\n");
+    early = tmpdir_write(&d, "early.conf", "# comment\n"
+                                           "o365bypass.RefreshInterval 0\n"
+                                           "service O365BYPASS /x/srv_o365bypass.so\n"
+                                           "o365bypass.NoIPv6 on\n");
+    other = tmpdir_write(&d, "other.conf", "Service echo srv_echo.so\n"
+                                           "Service o365bypassx srv_x.so\n"
+                                           "Service o365bypass\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(other);
+    o3b_config_init(&c);
+    CU_ASSERT_EQUAL(o3b_config_read_scan(&c, none, &scan, collect, &r), 0);
+    CU_ASSERT_EQUAL(scan.directives, 2);
+    CU_ASSERT_EQUAL(scan.services, 0); /* an include file nobody loads */
+    CU_ASSERT_EQUAL(o3b_config_read_scan(&c, early, &scan, collect, &r), 0);
+    CU_ASSERT_EQUAL(scan.directives, 2); /* counts start afresh per reading */
+    CU_ASSERT_EQUAL(scan.services, 1);   /* keyword and name in any case */
+    CU_ASSERT_EQUAL(scan.early_line, 2);
+    CU_ASSERT_STRING_EQUAL(scan.early_file, early);
+    CU_ASSERT_EQUAL(o3b_config_read_scan(&c, other, &scan, collect, &r), 0);
+    CU_ASSERT_EQUAL(scan.services, 0); /* other services, and a line without a module */
+    CU_ASSERT_EQUAL(scan.directives, 0);
+    CU_ASSERT_EQUAL(r.n, 0);
+    o3b_config_release(&c);
+    tmpdir_remove(&d);
+}
+
 static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_defaults_after_init),
     O3B_TEST(test_documented_defaults_match_the_real_ones),
@@ -1058,6 +1128,8 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_a_file_including_itself_stops),
     O3B_TEST(test_read_file_reports_what_cannot_be_read),
     O3B_TEST(test_read_file_reports_unbalanced_quotes_and_long_lines),
+    O3B_TEST(test_scan_takes_relative_includes_in_the_given_directory_as_c_icap_does),
+    O3B_TEST(test_scan_counts_service_lines_and_finds_a_directive_before_them),
 };
 
 O3B_UNIT_MAIN("config", tests)

@@ -590,6 +590,32 @@ static void test_parse_text_refuses_what_parse_refuses(void)
     CU_ASSERT_EQUAL(o3b_target_parse_text(NULL, &t), O3B_TARGET_BAD_REQUEST_LINE);
 }
 
+static void test_text_request_is_the_line_parse_text_parses(void)
+{
+    static const char *const pairs[][2] = {
+        {"https://outlook.office.com/x?y", "CONNECT outlook.office.com:443 HTTP/1.1"},
+        {"https://outlook.office365.com:993/", "CONNECT outlook.office365.com:993 HTTP/1.1"},
+        {"http://outlook.office.com/x?y", "GET http://outlook.office.com/x?y HTTP/1.1"},
+        {"outlook.office.com", "CONNECT outlook.office.com:443 HTTP/1.1"},
+        {"outlook.office365.com:993", "CONNECT outlook.office365.com:993 HTTP/1.1"},
+        {"2603:1006::1", "CONNECT [2603:1006::1]:443 HTTP/1.1"},
+        {"[2603:1006::1]", "CONNECT [2603:1006::1]:443 HTTP/1.1"},
+        {"[2603:1006::1]:80", "CONNECT [2603:1006::1]:80 HTTP/1.1"},
+    };
+    char buf[8192 + 32], small[16];
+    static char huge[9000];
+
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        size_t n = o3b_target_text_request(pairs[i][0], buf, sizeof buf);
+        CU_ASSERT_EQUAL(n, strlen(pairs[i][1]));
+        CU_ASSERT_STRING_EQUAL(buf, pairs[i][1]);
+    }
+    CU_ASSERT_EQUAL(o3b_target_text_request("outlook.office.com", small, sizeof small), 0);
+    CU_ASSERT_EQUAL(o3b_target_text_request(NULL, buf, sizeof buf), 0);
+    memset(huge, 'a', sizeof huge - 1);
+    CU_ASSERT_EQUAL(o3b_target_text_request(huge, buf, sizeof buf), 0);
+}
+
 /* Must run after the table tests: together they reach every status. */
 static void test_specs_cover_every_status(void)
 {
@@ -815,6 +841,7 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_status_names_are_distinct_tokens_with_texts),
     O3B_TEST(test_parse_text_accepts_what_an_admin_types),
     O3B_TEST(test_parse_text_refuses_what_parse_refuses),
+    O3B_TEST(test_text_request_is_the_line_parse_text_parses),
     O3B_TEST(test_specs_cover_every_status),
     O3B_TEST(test_hostile_corpus_parses_as_recorded),
     O3B_TEST(test_header_block_finds_every_host_line_however_spelled),
