@@ -335,7 +335,8 @@ phase_build() {
         ./usr/share/o365bypass/endpoints-worldwide.json ./usr/share/man/man1/o365bypass.1.gz \
         "./usr/share/doc/$PKG/README.Debian" "./usr/share/doc/$PKG/copyright" \
         "./usr/share/doc/$PKG/changelog.gz" "./usr/share/doc/$PKG/README.md.gz" \
-        "./usr/share/doc/$PKG/squid-o365bypass.conf"; do
+        "./usr/share/doc/$PKG/squid-o365bypass.conf" "./usr/share/doc/$PKG/squid-o365bypass-tls.conf" \
+        "./usr/share/doc/$PKG/squid-o365bypass-intercept.conf"; do
         check_eq 1 "$(awk -v f="$want" '$6 == f' "$W/contents.log" | wc -l)" "the package holds $want"
     done
     check_eq 1 "$(grep -c '/c_icap/srv_o365bypass\.so$' "$W/contents.log")" \
