@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cidr.c - strict address and prefix parsing (see cidr.h).
  *

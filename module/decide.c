@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * decide.c - one bypass decision: request target x table x policy.
  *
@@ -18,7 +19,8 @@ static const char *const reason_names[O3B_R_COUNT] = {
     [O3B_R_NEVER] = "never-bypass",  [O3B_R_NOT_LISTED] = "not-listed",
     [O3B_R_PORT] = "port",           [O3B_R_CATEGORY] = "category",
     [O3B_R_AREA] = "service-area",   [O3B_R_OPTIONAL] = "optional",
-    [O3B_R_TENANT] = "tenant",
+    [O3B_R_TENANT] = "tenant",       [O3B_R_DECRYPTED] = "decrypted",
+    [O3B_R_SNI_MISMATCH] = "sni-mismatch",
 };
 
 static const char *const reason_texts[O3B_R_COUNT] = {
@@ -33,6 +35,10 @@ static const char *const reason_texts[O3B_R_COUNT] = {
     [O3B_R_AREA] = "the matching endpoint set's service area is not in ServiceAreas",
     [O3B_R_OPTIONAL] = "RequiredOnly is on and the matching endpoint set is optional",
     [O3B_R_TENANT] = "the host belongs to a tenant not named in TenantName",
+    [O3B_R_DECRYPTED] = ("the proxy decrypted this request (ssl-bump): its Host is not bound "
+                         "to the destination, so it is inspected (DecryptedRequests)"),
+    [O3B_R_SNI_MISMATCH] =
+        "the TLS server name (SNI) the client sent names another host than the request",
 };
 
 const char *o3b_reason_name(enum o3b_reason r)
@@ -65,20 +71,44 @@ static void set_verdict(struct o3b_decision *d, enum o3b_verdict v, enum o3b_rea
 static void apply_policy(const struct o3b_policy *p, const struct o3b_target *t,
                          struct o3b_decision *d)
 {
-    const struct o3b_set *s = d->set;
+    enum o3b_reason set_reason = o3b_policy_set_reason(p, d->set);
 
-    if (!(p->categories & (1u << s->category)))
-        set_verdict(d, O3B_INSPECT, O3B_R_CATEGORY);
-    else if (!(p->areas & (1u << s->area)))
-        set_verdict(d, O3B_INSPECT, O3B_R_AREA);
-    else if (p->required_only && !s->required)
-        set_verdict(d, O3B_INSPECT, O3B_R_OPTIONAL);
+    if (set_reason != O3B_R_TABLE)
+        set_verdict(d, O3B_INSPECT, set_reason);
     else if (p->n_tenants > 0 && t->kind == O3B_KIND_NAME &&
              !o3b_tenant_allows(d->entry, t->host, t->host_len,
                                 (const char *const *)p->tenants, p->n_tenants))
         set_verdict(d, O3B_INSPECT, O3B_R_TENANT);
     else
         set_verdict(d, O3B_BYPASS, O3B_R_TABLE);
+}
+
+bool o3b_target_decrypted(const struct o3b_target *t)
+{
+    if (t->form == O3B_FORM_CONNECT)
+        return false;
+    return t->scheme == O3B_SCHEME_HTTPS || (t->scheme == O3B_SCHEME_HTTP && t->port == 443);
+}
+
+/* Rules 2 and 3: is the request bound to the destination it names? */
+static bool tls_unbound(const struct o3b_policy *p, const struct o3b_target *t,
+                        struct o3b_decision *d)
+{
+    if (t->sni_state == O3B_SNI_BAD ||
+        (t->sni_state == O3B_SNI_OK &&
+         (t->kind != O3B_KIND_NAME || t->sni_len != t->host_len ||
+          memcmp(t->sni, t->host, t->host_len) != 0))) {
+        set_verdict(d, O3B_INSPECT, O3B_R_SNI_MISMATCH);
+        return true;
+    }
+    if (o3b_target_decrypted(t) &&
+        (p->decrypted != O3B_DECRYPTED_SNI_BOUND || t->sni_state != O3B_SNI_OK)) {
+        set_verdict(d, O3B_INSPECT, O3B_R_DECRYPTED);
+        if (p->decrypted == O3B_DECRYPTED_SNI_BOUND)
+            d->detail = "no-sni";
+        return true;
+    }
+    return false;
 }
 
 void o3b_decide(const o3b_table *table, const struct o3b_policy *p,
@@ -93,6 +123,9 @@ void o3b_decide(const o3b_table *table, const struct o3b_policy *p,
                     st == O3B_TARGET_HOST_MISMATCH ? O3B_R_MISMATCH : O3B_R_MALFORMED);
         return;
     }
+    d->target = t;
+    if (tls_unbound(p, t, d))
+        return;
     if (p->never.ix != NULL) {
         lookup(p->never.ix, t, t->port, &hit);
         if (hit.best != NULL) {
@@ -182,6 +215,14 @@ size_t o3b_decision_format(const struct o3b_decision *d, char *buf, size_t size)
         put(&o, "; detail=");
         put(&o, o3b_target_status_name(d->target_status));
         return o.used;
+    }
+    if (d->reason == O3B_R_SNI_MISMATCH && d->target != NULL) {
+        put(&o, "; sni=");
+        put(&o, d->target->sni_state == O3B_SNI_OK ? d->target->sni : "invalid");
+    }
+    if (d->detail != NULL) {
+        put(&o, "; detail=");
+        put(&o, d->detail);
     }
     if (d->set != NULL)
         put_set(&o, d->set);

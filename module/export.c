@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * export.c - PAC and Squid ACL exports of the table and the policy.
  *
@@ -29,12 +30,6 @@
 /* ---- shared helpers ------------------------------------------------------------ */
 
 static const uint16_t web_ports[] = {443, 80};
-
-static bool policy_allows_set(const struct o3b_policy *p, const struct o3b_set *s)
-{
-    return (p->categories & (1u << s->category)) && (p->areas & (1u << s->area)) &&
-           !(p->required_only && !s->required);
-}
 
 static const struct o3b_index_entry *table_entries(const o3b_table *t, size_t *n)
 {
@@ -78,7 +73,7 @@ static bool level_bypassed(const o3b_table *t, const struct o3b_policy *p,
                 o3b_index_entry_accepts(ix, &v[i], web_ports[k]) &&
                 (best == NULL || v[i].rank > best->rank))
                 best = &v[i];
-        if (best != NULL && policy_allows_set(p, o3b_table_set(t, best->payload)))
+        if (best != NULL && o3b_policy_allows_set(p, o3b_table_set(t, best->payload)))
             return true;
     }
     return false;
@@ -200,7 +195,7 @@ static int pac_verdict(const o3b_table *t, const struct o3b_policy *p,
         return 0;
     if (role == PAC_ALSO)
         return 1;
-    return policy_allows_set(p, o3b_table_set(t, e->payload)) ? 1 : 0;
+    return o3b_policy_allows_set(p, o3b_table_set(t, e->payload)) ? 1 : 0;
 }
 
 /* Write `name` = the host rows (hosts = true) or IPv4 rows of index `ix`. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fetcher.c - one bounded HTTP(S) GET with libcurl (see fetcher.h).
  *
@@ -5,7 +6,8 @@
  * except what curl_global_init() set up.  Every dimension is bounded:
  * connect and total timeouts, a low-speed abort (a server that drips the body
  * byte by byte fails well before the total timeout when that is long), at
- * most 3 redirects, http/https only (for the first URL and for redirects), a
+ * most 3 redirects, http/https only (for the first URL and for redirects;
+ * from an https URL only to https, so no redirect downgrades the feed), a
  * body cap enforced twice (CURLOPT_MAXFILESIZE_LARGE refuses an announced
  * Content-Length over the cap, and the write callback aborts the moment the
  * received bytes pass it, for chunked or lying servers).  Proxies come only
@@ -31,9 +33,6 @@
 #error "O3B_VERSION must be defined by the build"
 #endif
 
-#define DEFAULT_CONNECT_TIMEOUT_S 10L
-#define DEFAULT_TOTAL_TIMEOUT_S 60L
-#define DEFAULT_MAX_BYTES ((size_t)4 << 20)
 #define MAX_REDIRECTS 3L
 /* Abort when fewer than LOW_SPEED_BYTES_PER_S arrive per second for
    LOW_SPEED_WINDOW_S seconds (or for the whole total timeout if shorter). */
@@ -164,30 +163,33 @@ static void url_for_error(const char *url, char *out, size_t out_size)
     out[n] = '\0';
 }
 
-static CURLcode set_protocols(CURL *h)
+/* http and https; redirects from an https URL only to https (never a
+   downgrade that a man in the middle could then rewrite). */
+static CURLcode set_protocols(CURL *h, const char *url)
 {
+    bool tls = strncasecmp(url, "https://", 8) == 0;
     CURLcode rc;
 
 #if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 */
     if ((rc = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https")) != CURLE_OK)
         return rc;
-    return curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    return curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, tls ? "https" : "http,https");
 #else
     if ((rc = curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)))
         != CURLE_OK)
         return rc;
     return curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS,
-                            (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+                            tls ? (long)CURLPROTO_HTTPS : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 }
 
 /* Everything about where to connect and whom to trust. */
-static CURLcode set_transport(CURL *h, const struct o3b_fetch_opts *o)
+static CURLcode set_transport(CURL *h, const char *url, const struct o3b_fetch_opts *o)
 {
     const char *proxy = (o->proxy != NULL) ? o->proxy : "";
     CURLcode rc;
 
-    if ((rc = set_protocols(h)) != CURLE_OK ||
+    if ((rc = set_protocols(h, url)) != CURLE_OK ||
         (rc = curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L)) != CURLE_OK ||
         (rc = curl_easy_setopt(h, CURLOPT_MAXREDIRS, MAX_REDIRECTS)) != CURLE_OK ||
         (rc = curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L)) != CURLE_OK ||
@@ -210,8 +212,7 @@ static CURLcode set_transport(CURL *h, const struct o3b_fetch_opts *o)
 /* Timeouts, the low-speed abort and the announced-size cap. */
 static CURLcode set_limits(CURL *h, const struct o3b_fetch_opts *o, size_t max_bytes)
 {
-    long connect_s = o->connect_timeout_s > 0 ? o->connect_timeout_s : DEFAULT_CONNECT_TIMEOUT_S;
-    long total_s = o->total_timeout_s > 0 ? o->total_timeout_s : DEFAULT_TOTAL_TIMEOUT_S;
+    long connect_s = o->connect_timeout_s, total_s = o->total_timeout_s;
     long low_speed_s = total_s < LOW_SPEED_WINDOW_S ? total_s : LOW_SPEED_WINDOW_S;
     curl_off_t announced_max = max_bytes > (size_t)INT64_MAX ? INT64_MAX : (curl_off_t)max_bytes;
     CURLcode rc;
@@ -298,10 +299,8 @@ static CURLcode perform_without_sigpipe(CURL *h)
 int o3b_fetch(const char *url, const struct o3b_fetch_opts *opts,
               struct o3b_fetch_result *out, o3b_err *err)
 {
-    static const struct o3b_fetch_opts defaults;
-    const struct o3b_fetch_opts *o = (opts != NULL) ? opts : &defaults;
-    struct fetch_state st = {.max_bytes = o->max_bytes ? o->max_bytes : DEFAULT_MAX_BYTES,
-                             .retry_after_s = -1};
+    const struct o3b_fetch_opts *o = opts;
+    struct fetch_state st = {.retry_after_s = -1};
     char errbuf[CURL_ERROR_SIZE] = "";
     CURLcode rc;
     CURL *h;
@@ -312,13 +311,18 @@ int o3b_fetch(const char *url, const struct o3b_fetch_opts *opts,
         o3b_err_set(err, "GET: no URL given");
         return -1;
     }
+    if (o == NULL || o->connect_timeout_s <= 0 || o->total_timeout_s <= 0 || o->max_bytes == 0) {
+        o3b_err_set(err, "GET: fetch options without timeouts or a size cap");
+        return -1;
+    }
+    st.max_bytes = o->max_bytes;
     if ((h = curl_easy_init()) == NULL) {
         o3b_err_set(err, "GET: curl_easy_init failed");
         return -1;
     }
     rc = set_request(h, url, o, &st, errbuf);
     if (rc == CURLE_OK)
-        rc = set_transport(h, o);
+        rc = set_transport(h, url, o);
     if (rc == CURLE_OK)
         rc = set_limits(h, o, st.max_bytes);
     if (rc == CURLE_OK)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * index.c - host-pattern and CIDR index, the hot path of every decision.
  *

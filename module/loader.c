@@ -1,20 +1,24 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * loader.c - endpoint-service JSON (or our cache wrapper) into a table.
  *
  * cJSON parses the whole buffer; each endpoint set is then mapped onto the
  * table builder, which validates the values.  Errors name the place: a
  * line and column for syntax errors (computed from the parse end cJSON
- * reports, thread-safely), "set #N (id I): field[k]" for content.  Either
- * the whole input becomes a table or nothing does.
+ * reports, thread-safely), "set #N (id I): field[k]" for content.  The
+ * finished table then passes trust.h's outright refusals or is freed.
+ * Either the whole input becomes a table or nothing does.
  */
 #include "o365bypass/loader.h"
 
 #include <cJSON.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "o365bypass/io.h"
+
+#include "o365bypass/trust.h"
 
 #define CACHE_FORMAT 1
 
@@ -326,48 +330,9 @@ o3b_table *o3b_load_json(const char *buf, size_t len, const struct o3b_load_opts
     if (arr != NULL)
         t = build(arr, &meta, opts && opts->allow_empty, err);
     cJSON_Delete(root);
+    if (t != NULL && o3b_trust_check_table(t, opts ? opts->in_use : NULL, err) != 0)
+        o3b_table_free(&t);
     return t;
-}
-
-char *o3b_read_file(const char *path, size_t max_bytes, size_t *len, o3b_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    char *buf;
-    size_t n;
-
-    if (f == NULL) {
-        o3b_err_set(err, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        o3b_err_set(err, "%s: not a regular file", path);
-        fclose(f);
-        return NULL;
-    }
-    if ((unsigned long long)st.st_size > max_bytes) {
-        o3b_err_set(err, "%s: %lld bytes is over the %zu-byte limit", path,
-                    (long long)st.st_size, max_bytes);
-        fclose(f);
-        return NULL;
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    if (buf == NULL) {
-        o3b_err_set(err, "%s: out of memory", path);
-        fclose(f);
-        return NULL;
-    }
-    n = fread(buf, 1, (size_t)st.st_size, f);
-    if (n != (size_t)st.st_size || ferror(f)) {
-        o3b_err_set(err, "%s: short read", path);
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
 }
 
 o3b_table *o3b_load_file(const char *path, const struct o3b_load_opts *opts, o3b_err *err)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy.c - the admin's policy: defaults, NeverBypass/AlsoBypass lists.
  *
@@ -17,6 +18,16 @@
 
 static const struct o3b_port_range any_port[] = {{1, 65535}};
 static const struct o3b_port_range web_ports[] = {{80, 80}, {443, 443}};
+
+static const char *const decrypted_names[O3B_DECRYPTED_COUNT] = {
+    [O3B_DECRYPTED_INSPECT] = "inspect",
+    [O3B_DECRYPTED_SNI_BOUND] = "sni-bound",
+};
+
+const char *o3b_decrypted_mode_name(enum o3b_decrypted_mode m)
+{
+    return (unsigned)m < O3B_DECRYPTED_COUNT ? decrypted_names[m] : "?";
+}
 
 void o3b_policy_init(struct o3b_policy *p)
 {
@@ -155,4 +166,20 @@ int o3b_policy_finish(struct o3b_policy *p, o3b_err *err)
         return -1;
     }
     return 0;
+}
+
+enum o3b_reason o3b_policy_set_reason(const struct o3b_policy *p, const struct o3b_set *s)
+{
+    if (!(p->categories & (1u << s->category)))
+        return O3B_R_CATEGORY;
+    if (!(p->areas & (1u << s->area)))
+        return O3B_R_AREA;
+    if (p->required_only && !s->required)
+        return O3B_R_OPTIONAL;
+    return O3B_R_TABLE;
+}
+
+bool o3b_policy_allows_set(const struct o3b_policy *p, const struct o3b_set *s)
+{
+    return o3b_policy_set_reason(p, s) == O3B_R_TABLE;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ports.c - tcpPorts/udpPorts lists (see ports.h).
  */

@@ -1,11 +1,13 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * refresher.c - version check, download, validation, shrink guard, cache.
+ * refresher.c - version check, download, validation, guards, store.
  *
  * The state machine is small on purpose: `next_due` (when the next version
- * check may run), `endpoints_not_before` (the 429 rule), `failures` (for the
- * backoff) and an optional `pending` table held back by the shrink guard.
- * Every exit path either returns a table that is already saved in CacheDir
- * or leaves the table in use untouched.
+ * check may run), `endpoints_not_before` (the 429 rule) and `failures` (for
+ * the backoff).  The guards are one ordered list of functions with one
+ * signature; what they hold back goes to the store's pending file, never
+ * into memory.  Every exit path either returns a table that is already
+ * saved in CacheDir or leaves the table in use untouched.
  */
 #include "o365bypass/refresher.h"
 
@@ -17,9 +19,10 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "o365bypass/cachefile.h"
 #include "o365bypass/fetcher.h"
 #include "o365bypass/loader.h"
+#include "o365bypass/store.h"
+#include "o365bypass/trust.h"
 
 /* Copy with truncation (snprintf without the truncation warning). */
 static void copy_trunc(char *dst, size_t size, const char *src)
@@ -34,31 +37,25 @@ static void copy_trunc(char *dst, size_t size, const char *src)
 
 struct o3b_refresher {
     const struct o3b_config *cfg;
-    char client_id[37];
+    char client_id[O3B_CLIENT_ID_SIZE];
     time_t next_due;
     time_t endpoints_not_before;
     unsigned failures;
-    o3b_table *pending;
 };
 
-static const char *const outcome_names[O3B_REFRESH_OUTCOME_COUNT] = {
-    "updated", "not-modified", "failed", "invalid", "shrink-guard", "throttled", "not-due",
-    "accepted",
+/* The guards, in order: the first that holds a new table back decides. */
+static const struct {
+    o3b_guard_fn check;
+    enum o3b_refresh_outcome held; /* the outcome when it holds */
+} guards[] = {
+    {o3b_guard_shrink, O3B_REFRESH_SHRINK},
+    {o3b_guard_grow, O3B_REFRESH_GROW},
 };
-
-const char *o3b_refresh_outcome_name(enum o3b_refresh_outcome o)
-{
-    return (unsigned)o < O3B_REFRESH_OUTCOME_COUNT ? outcome_names[o] : "?";
-}
-
-static bool has_cache(const struct o3b_config *cfg)
-{
-    return cfg->cache_dir != NULL && cfg->cache_dir[0] != '\0';
-}
 
 struct o3b_refresher *o3b_refresher_new(const struct o3b_config *cfg, time_t now,
                                         long first_delay, o3b_err *err)
 {
+    struct o3b_store_params store = o3b_config_store_params(cfg);
     struct o3b_refresher *r = calloc(1, sizeof *r);
 
     if (r == NULL) {
@@ -67,15 +64,9 @@ struct o3b_refresher *o3b_refresher_new(const struct o3b_config *cfg, time_t now
     }
     r->cfg = cfg;
     r->next_due = now + (first_delay > 0 ? first_delay : 0);
-    if (has_cache(cfg)) {
-        o3b_err ignored; /* a failure shows later, when a table is saved */
-        /* create CacheDir now, so a fresh GUID is stored at the first start */
-        (void)o3b_cache_dir_prepare(cfg->cache_dir, &ignored);
-    }
     if (cfg->client_request_id != NULL) {
-        snprintf(r->client_id, sizeof r->client_id, "%s", cfg->client_request_id);
-    } else if (o3b_client_request_id(has_cache(cfg) ? cfg->cache_dir : NULL, r->client_id,
-                                     err) != 0 &&
+        copy_trunc(r->client_id, sizeof r->client_id, cfg->client_request_id);
+    } else if (o3b_store_client_id(&store, r->client_id, err) != 0 &&
                r->client_id[0] == '\0') {
         free(r);
         return NULL;
@@ -87,7 +78,6 @@ void o3b_refresher_free(struct o3b_refresher **r)
 {
     if (r == NULL || *r == NULL)
         return;
-    o3b_table_free(&(*r)->pending);
     free(*r);
     *r = NULL;
 }
@@ -224,59 +214,51 @@ static bool newer(const char *latest, const o3b_table *current, const char *want
     return strcmp(latest, m->version) > 0;
 }
 
-static bool shrinks_too_much(const struct o3b_config *cfg, const o3b_table *current,
-                             const o3b_table *fresh, o3b_err *err)
+enum o3b_guard_verdict o3b_guard_shrink(const o3b_table *in_use, const o3b_table *fresh,
+                                        const struct o3b_config *cfg, o3b_err *err)
 {
     struct o3b_table_counts a, b;
 
-    if (current == NULL)
-        return false;
-    o3b_table_get_counts(current, &a);
+    if (in_use == NULL)
+        return O3B_GUARD_PASS;
+    o3b_table_get_counts(in_use, &a);
     o3b_table_get_counts(fresh, &b);
     if (a.entries == 0 || b.entries >= a.entries)
-        return false;
+        return O3B_GUARD_PASS;
     if ((a.entries - b.entries) * 100 <= a.entries * (size_t)cfg->max_shrink_percent)
-        return false;
+        return O3B_GUARD_PASS;
     o3b_err_set(err,
                 "new table has %zu entries against %zu in use (-%zu%%, more than "
                 "MaxShrinkPercent %ld): held back; accept it with o365bypass_accept",
                 b.entries, a.entries, (a.entries - b.entries) * 100 / a.entries,
                 cfg->max_shrink_percent);
-    return true;
+    return O3B_GUARD_HOLD;
 }
 
-/* Save body as the current cache file (previous kept). */
-static int save_current(const struct o3b_config *cfg, const char *body, size_t len,
-                        const struct o3b_table_meta *meta, o3b_err *err)
+enum o3b_guard_verdict o3b_guard_grow(const o3b_table *in_use, const o3b_table *fresh,
+                                      const struct o3b_config *cfg, o3b_err *err)
 {
-    char path[4096];
-
-    if (!has_cache(cfg)) {
-        o3b_err_set(err, "no CacheDir: a fetched table cannot reach the other processes");
-        return -1;
-    }
-    if (o3b_cache_dir_prepare(cfg->cache_dir, err) != 0 ||
-        o3b_cache_keep_previous(cfg->cache_dir, cfg->instance, err) != 0)
-        return -1;
-    o3b_cache_path(cfg->cache_dir, cfg->instance, O3B_CACHE_CURRENT, path, sizeof path);
-    return o3b_cache_write_table(path, body, len, meta, err);
+    return o3b_grow_guard_holds(in_use, fresh, &cfg->policy, err) ? O3B_GUARD_HOLD
+                                                                    : O3B_GUARD_PASS;
 }
 
-static void save_pending(const struct o3b_config *cfg, const char *body, size_t len,
-                         const struct o3b_table_meta *meta)
+/* Run the guards in order; O3B_REFRESH_UPDATED when all pass, else the
+   outcome of the first that holds the table back (its reason in `err`). */
+static enum o3b_refresh_outcome run_guards(const struct o3b_config *cfg, const o3b_table *in_use,
+                                           const o3b_table *fresh, o3b_err *err)
 {
-    char path[4096];
-    o3b_err ignored;
-
-    if (!has_cache(cfg) || o3b_cache_dir_prepare(cfg->cache_dir, &ignored) != 0)
-        return;
-    o3b_cache_path(cfg->cache_dir, cfg->instance, O3B_CACHE_PENDING, path, sizeof path);
-    (void)o3b_cache_write_table(path, body, len, meta, &ignored);
+    for (size_t i = 0; i < sizeof guards / sizeof guards[0]; i++)
+        if (guards[i].check(in_use, fresh, cfg, err) == O3B_GUARD_HOLD)
+            return guards[i].held;
+    return O3B_REFRESH_UPDATED;
 }
 
-enum o3b_refresh_outcome o3b_refresher_download(struct o3b_refresher *r, const char *latest,
-                                                time_t now, struct o3b_fetch_result *res,
-                                                o3b_table **out, o3b_err *err)
+/* o3b_refresher_download, with the table in use for the refusals of trust.h
+   (NULL: strict). */
+static enum o3b_refresh_outcome download(struct o3b_refresher *r, const char *latest,
+                                         time_t now, const o3b_table *in_use,
+                                         struct o3b_fetch_result *res, o3b_table **out,
+                                         o3b_err *err)
 {
     const struct o3b_config *cfg = r->cfg;
     struct o3b_fetch_opts o = o3b_config_fetch_opts(cfg);
@@ -305,8 +287,9 @@ enum o3b_refresh_outcome o3b_refresher_download(struct o3b_refresher *r, const c
     copy_trunc(meta.instance, sizeof meta.instance, cfg->instance);
     copy_trunc(meta.version, sizeof meta.version, latest);
     meta.fetched = (long long)now;
-    lo.max_bytes = (size_t)cfg->max_feed_bytes;
+    lo.max_bytes = o.max_bytes;
     lo.meta = &meta;
+    lo.in_use = in_use;
     *out = o3b_load_json(res->body, res->len, &lo, err);
     if (*out == NULL) {
         o3b_err_prefix(err, "%s: refused", source);
@@ -315,32 +298,38 @@ enum o3b_refresh_outcome o3b_refresher_download(struct o3b_refresher *r, const c
     return O3B_REFRESH_UPDATED;
 }
 
-/* Download, then shrink guard, then save: the table returned is on disk. */
+enum o3b_refresh_outcome o3b_refresher_download(struct o3b_refresher *r, const char *latest,
+                                                time_t now, struct o3b_fetch_result *res,
+                                                o3b_table **out, o3b_err *err)
+{
+    return download(r, latest, now, NULL, res, out, err);
+}
+
+/* Download, then the guards, then the store: the table returned is on disk. */
 static enum o3b_refresh_outcome fetch_endpoints(struct o3b_refresher *r,
                                                 const o3b_table *current, const char *latest,
                                                 time_t now, o3b_table **out, o3b_err *err)
 {
-    const struct o3b_config *cfg = r->cfg;
+    struct o3b_store_params store = o3b_config_store_params(r->cfg);
     struct o3b_fetch_result res = {0};
     enum o3b_refresh_outcome rc;
     o3b_table *t;
 
-    rc = o3b_refresher_download(r, latest, now, &res, &t, err);
+    rc = download(r, latest, now, current, &res, &t, err);
     if (rc != O3B_REFRESH_UPDATED)
         goto out;
-    if (shrinks_too_much(cfg, current, t, err)) {
-        o3b_table_free(&r->pending);
-        r->pending = t;
-        save_pending(cfg, res.body, res.len, o3b_table_meta(t));
-        rc = O3B_REFRESH_SHRINK;
-        goto out;
-    }
-    if (save_current(cfg, res.body, res.len, o3b_table_meta(t), err) != 0) {
-        o3b_table_free(&t);
+    rc = run_guards(r->cfg, current, t, err);
+    if (rc != O3B_REFRESH_UPDATED) {
+        o3b_err ignored; /* the guard's reason is what matters */
+        (void)o3b_store_save_pending(&store, res.body, res.len, o3b_table_meta(t), &ignored);
+    } else if (o3b_store_save_current(&store, res.body, res.len, o3b_table_meta(t), err) !=
+               0) {
         rc = O3B_REFRESH_FAILED;
-        goto out;
+    } else {
+        *out = t;
+        t = NULL;
     }
-    *out = t;
+    o3b_table_free(&t);
 out:
     o3b_fetch_result_free(&res);
     return rc;
@@ -374,99 +363,13 @@ enum o3b_refresh_outcome o3b_refresher_run(struct o3b_refresher *r, const o3b_ta
         return O3B_REFRESH_THROTTLED;
     }
     rc = fetch_endpoints(r, current, latest, now, out, err);
-    if (rc == O3B_REFRESH_UPDATED || rc == O3B_REFRESH_SHRINK)
-        schedule_after_success(r, now);
-    else if (rc == O3B_REFRESH_THROTTLED)
+    if (rc == O3B_REFRESH_THROTTLED)
         r->next_due = r->endpoints_not_before > now + r->cfg->refresh_interval
                           ? r->endpoints_not_before
                           : now + r->cfg->refresh_interval;
-    else
+    else if (rc == O3B_REFRESH_FAILED || rc == O3B_REFRESH_INVALID)
         schedule_after_failure(r, now);
+    else /* updated, or held back by a guard: the service answered */
+        schedule_after_success(r, now);
     return rc;
-}
-
-enum o3b_refresh_outcome o3b_refresher_accept(struct o3b_refresher *r, time_t now,
-                                              o3b_table **out, o3b_err *err)
-{
-    const struct o3b_config *cfg = r->cfg;
-    char pending[4096], current[4096];
-    struct o3b_load_opts lo = {0};
-    o3b_table *t;
-
-    (void)now;
-    *out = NULL;
-    if (!has_cache(cfg)) {
-        o3b_err_set(err, "no CacheDir, so no pending table");
-        return O3B_REFRESH_FAILED;
-    }
-    o3b_cache_path(cfg->cache_dir, cfg->instance, O3B_CACHE_PENDING, pending, sizeof pending);
-    o3b_cache_path(cfg->cache_dir, cfg->instance, O3B_CACHE_CURRENT, current, sizeof current);
-    lo.max_bytes = (size_t)cfg->max_feed_bytes + 4096;
-    t = o3b_load_file(pending, &lo, err); /* validate again: the file is what counts */
-    if (t == NULL) {
-        o3b_err_prefix(err, "no table to accept");
-        return O3B_REFRESH_FAILED;
-    }
-    if (o3b_cache_keep_previous(cfg->cache_dir, cfg->instance, err) != 0 ||
-        rename(pending, current) != 0) {
-        if (err->msg[0] == '\0')
-            o3b_err_set(err, "cannot move %s to %s", pending, current);
-        o3b_table_free(&t);
-        return O3B_REFRESH_FAILED;
-    }
-    o3b_table_free(&r->pending);
-    *out = t;
-    return O3B_REFRESH_ACCEPTED;
-}
-
-/* Append the pieces to notes (NULL-terminated list), truncating. */
-static void note(char *notes, size_t size, const char *a, const char *b, const char *c)
-{
-    const char *parts[3] = {a, b, c};
-    size_t used;
-
-    if (notes == NULL || size == 0)
-        return;
-    used = strlen(notes);
-    for (int i = 0; i < 3 && parts[i]; i++)
-        for (const char *p = parts[i]; *p && used + 1 < size; p++)
-            notes[used++] = *p;
-    notes[used] = '\0';
-}
-
-
-o3b_table *o3b_startup_table(const struct o3b_config *cfg, char *notes, size_t notes_size)
-{
-    struct o3b_load_opts lo = {0};
-    struct o3b_table_meta meta = {0};
-    o3b_table *t;
-    o3b_err err;
-    char path[4096];
-
-    if (notes && notes_size)
-        notes[0] = '\0';
-    lo.max_bytes = (size_t)cfg->max_feed_bytes + 4096;
-    if (has_cache(cfg)) {
-        o3b_cache_path(cfg->cache_dir, cfg->instance, O3B_CACHE_CURRENT, path, sizeof path);
-        if (access(path, F_OK) == 0) {
-            t = o3b_load_file(path, &lo, &err);
-            if (t != NULL)
-                return t;
-            note(notes, notes_size, "cache file skipped: ", err.msg, "; ");
-        }
-    }
-    if (strcmp(cfg->seed_file, O3B_SEED_FILE) == 0 && strcmp(cfg->instance, "Worldwide") != 0) {
-        note(notes, notes_size, "the bundled SeedFile is the Worldwide table, not ",
-             cfg->instance, ": not used; ");
-    } else {
-        copy_trunc(meta.instance, sizeof meta.instance, cfg->instance);
-        lo.meta = &meta;
-        t = o3b_load_file(cfg->seed_file, &lo, &err);
-        if (t != NULL)
-            return t;
-        note(notes, notes_size, "SeedFile skipped: ", err.msg, "; ");
-    }
-    note(notes, notes_size, "starting with an EMPTY table: nothing is bypassed", NULL, NULL);
-    snprintf(meta.source, sizeof meta.source, "(empty)");
-    return o3b_table_new_empty(&meta);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * snapshot.c - two-slot publication of tables (see snapshot.h).
  *
@@ -59,7 +60,7 @@ static void sleep_100us(void)
     nanosleep(&ts, NULL);
 }
 
-int o3b_snapshot_publish(struct o3b_snapshot *s, o3b_table *t, unsigned max_wait_ms)
+int o3b_snapshot_publish_or_keep(struct o3b_snapshot *s, o3b_table **t, unsigned max_wait_ms)
 {
     unsigned active = atomic_load(&s->active), idle = 1u - active;
     unsigned polls = max_wait_ms * 10u;
@@ -67,20 +68,27 @@ int o3b_snapshot_publish(struct o3b_snapshot *s, o3b_table *t, unsigned max_wait
     /* the idle slot may still hold the table replaced by the previous
        publish; wait for its readers, then free it */
     while (atomic_load(&s->slot[idle].readers) != 0) {
-        if (polls-- == 0) {
-            o3b_table_free(&t);
-            return -1;
-        }
+        if (polls-- == 0)
+            return -1; /* *t stays the caller's */
         sleep_100us();
     }
     {
-        o3b_table *old = atomic_exchange(&s->slot[idle].table, t);
+        o3b_table *old = atomic_exchange(&s->slot[idle].table, *t);
+        *t = NULL;
         o3b_table_free(&old);
     }
     atomic_store(&s->active, idle);
     atomic_fetch_add(&s->generation, 1);
     o3b_snapshot_reclaim(s); /* frees the replaced table now if unused */
     return 0;
+}
+
+int o3b_snapshot_publish(struct o3b_snapshot *s, o3b_table *t, unsigned max_wait_ms)
+{
+    if (o3b_snapshot_publish_or_keep(s, &t, max_wait_ms) == 0)
+        return 0;
+    o3b_table_free(&t);
+    return -1;
 }
 
 void o3b_snapshot_destroy(struct o3b_snapshot *s)

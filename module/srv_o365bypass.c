@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * srv_o365bypass.c - the c-icap service: Microsoft 365 destinations end the
  * adaptation chain with a 204, everything else continues to inspection.
@@ -10,7 +11,9 @@
  * allocates nothing of its own, takes no lock that waits on I/O, and reads
  * the table through the snapshot (snapshot.h), so a reload never stalls it.
  * Anything unexpected (no request headers, a malformed request) is
- * inspected, never bypassed.
+ * inspected, never bypassed.  Every rule lives in the core: the header
+ * block is parsed by o3b_target_parse_headers(), decided by o3b_decide(),
+ * counted by o3b_counters_of(); this file only hands c-icap's data over.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,12 +27,15 @@
 
 #include "o365bypass/target.h"
 
-#define MAX_HOST_HEADERS 8
 #define DECISION_HEADER "X-O365bypass-Decision: "
+/* ICAP request header Squid sets with `adaptation_meta X-O365bypass-SNI
+   "%ssl::>sni"`: the TLS server name of the client connection (policy.h). */
+#define SNI_HEADER "X-O365bypass-SNI"
 
 struct o3b_config o3b_g_config;
 struct o3b_snapshot o3b_g_snapshot;
 ci_service_xdata_t *o3b_g_xdata;
+struct o3b_shared *o3b_g_shared;
 
 static int config_failed;
 
@@ -94,74 +100,15 @@ static int options_handler(ci_request_t *req)
 
 /* ---- the decision --------------------------------------------------------------- */
 
-struct host_values {
-    const char *v[MAX_HOST_HEADERS];
-    size_t len[MAX_HOST_HEADERS];
-    size_t n;
-    bool overflow;
-};
-
-/* Collect every Host header (name compared case-insensitively, also with
-   stray whitespace before the colon so such a header cannot hide). */
-static void collect_hosts(const ci_headers_list_t *h, struct host_values *hv)
+/* Count one classified request: the counters the core names for it. */
+static void count(const struct o3b_decision *d, ci_request_t *req, bool is_connect)
 {
-    hv->n = 0;
-    hv->overflow = false;
-    for (int i = 1; i < h->used; i++) {
-        const char *line = h->headers[i], *colon = strchr(line, ':');
-        size_t name_len;
+    enum o3b_counter ids[O3B_COUNTERS_PER_REQUEST_MAX];
+    enum o3b_request_kind kind = ci_req_type(req) == ICAP_RESPMOD ? O3B_REQ_RESPMOD : O3B_REQ_REQMOD;
+    size_t n = o3b_counters_of(d, kind, is_connect, ids);
 
-        if (colon == NULL)
-            continue;
-        name_len = (size_t)(colon - line);
-        while (name_len > 0 && (line[name_len - 1] == ' ' || line[name_len - 1] == '\t'))
-            name_len--;
-        if (name_len != 4 || strncasecmp(line, "host", 4) != 0)
-            continue;
-        if (hv->n == MAX_HOST_HEADERS) {
-            hv->overflow = true;
-            return;
-        }
-        hv->v[hv->n] = colon + 1;
-        hv->len[hv->n] = strlen(colon + 1);
-        hv->n++;
-    }
-}
-
-static void count(const struct o3b_decision *d)
-{
-    static const enum o3b_counter by_cat[O3B_CAT_COUNT] = {
-        O3B_C_BYPASS_DEFAULT, O3B_C_BYPASS_ALLOW, O3B_C_BYPASS_OPTIMIZE};
-    static const enum o3b_counter by_area[O3B_AREA_COUNT] = {
-        O3B_C_BYPASS_EXCHANGE, O3B_C_BYPASS_SHAREPOINT, O3B_C_BYPASS_SKYPE,
-        O3B_C_BYPASS_COMMON,   O3B_C_BYPASS_MEM,        O3B_C_BYPASS_OTHER_AREA};
-    static const enum o3b_counter by_reason[O3B_R_COUNT] = {
-        [O3B_R_TABLE] = O3B_C_BYPASSED,
-        [O3B_R_ALSO] = O3B_C_ALSO_HITS,
-        [O3B_R_MALFORMED] = O3B_C_REFUSED_MALFORMED,
-        [O3B_R_MISMATCH] = O3B_C_REFUSED_MISMATCH,
-        [O3B_R_NEVER] = O3B_C_NEVER_HITS,
-        [O3B_R_NOT_LISTED] = O3B_C_INSPECT_NOT_LISTED,
-        [O3B_R_PORT] = O3B_C_INSPECT_PORT,
-        [O3B_R_CATEGORY] = O3B_C_INSPECT_CATEGORY,
-        [O3B_R_AREA] = O3B_C_INSPECT_AREA,
-        [O3B_R_OPTIONAL] = O3B_C_INSPECT_OPTIONAL,
-        [O3B_R_TENANT] = O3B_C_INSPECT_TENANT,
-    };
-
-    if (d->verdict == O3B_BYPASS) {
-        o3b_stats_inc(O3B_C_BYPASSED);
-        if (d->reason == O3B_R_ALSO)
-            o3b_stats_inc(O3B_C_ALSO_HITS);
-        if (d->set != NULL && d->reason == O3B_R_TABLE) {
-            o3b_stats_inc(by_cat[d->set->category]);
-            o3b_stats_inc(by_area[d->set->area]);
-        }
-        return;
-    }
-    o3b_stats_inc(O3B_C_INSPECTED);
-    if ((unsigned)d->reason < O3B_R_COUNT && d->reason != O3B_R_TABLE)
-        o3b_stats_inc(by_reason[d->reason]);
+    for (size_t i = 0; i < n; i++)
+        o3b_stats_inc(ids[i]);
 }
 
 /* Attributes for c-icap's access log: %{o365bypass_verdict}Sa etc. */
@@ -187,21 +134,16 @@ static void classify(ci_request_t *req, struct o3b_target *target, struct o3b_de
                      char *header, size_t header_size)
 {
     ci_headers_list_t *h = ci_http_request_headers(req);
-    struct host_values hv;
+    bool is_connect;
     enum o3b_target_status st;
-    const char *line;
     const o3b_table *table;
     unsigned ticket;
 
-    line = (h != NULL && h->used > 0) ? h->headers[0] : NULL;
-    if (line == NULL) {
-        st = O3B_TARGET_BAD_REQUEST_LINE;
-    } else {
-        collect_hosts(h, &hv);
-        st = hv.overflow ? O3B_TARGET_DUPLICATE_HOST
-                         : o3b_target_parse(line, strlen(line), hv.v, hv.len, hv.n, target);
-        if (strncmp(line, "CONNECT ", 8) == 0) /* well-formed or not */
-            o3b_stats_inc(O3B_C_CONNECT);
+    st = o3b_target_parse_headers(h ? (const char *const *)h->headers : NULL,
+                                  h && h->used > 0 ? (size_t)h->used : 0, target, &is_connect);
+    if (st == O3B_TARGET_OK) { /* the SNI Squid saw, from the ICAP request (adaptation_meta) */
+        const char *sni = ci_headers_value(req->request_header, SNI_HEADER);
+        o3b_target_set_sni(target, sni, sni ? strlen(sni) : 0);
     }
     table = o3b_snapshot_acquire(&o3b_g_snapshot, &ticket);
     o3b_decide(table, &o3b_g_config.policy, target, st, d);
@@ -209,7 +151,7 @@ static void classify(ci_request_t *req, struct o3b_target *target, struct o3b_de
     memcpy(header, DECISION_HEADER, sizeof DECISION_HEADER);
     o3b_decision_format(d, header + sizeof DECISION_HEADER - 1,
                         header_size - (sizeof DECISION_HEADER - 1));
-    count(d);
+    count(d, req, is_connect);
     set_log_attributes(req, d);
     o3b_snapshot_release(&o3b_g_snapshot, ticket);
 }
@@ -224,7 +166,6 @@ static int preview_handler(char *preview_data, int preview_data_len, ci_request_
     (void)preview_data_len;
     /* let c-icap echo the body itself if the client cannot take a 204 */
     ci_req_unlock_data(req);
-    o3b_stats_inc(ci_req_type(req) == ICAP_RESPMOD ? O3B_C_RESPMOD : O3B_C_REQMOD);
     classify(req, &target, &d, header, sizeof header);
     ci_icap_add_xheader(req, header);
     if (d.verdict == O3B_BYPASS)
@@ -274,7 +215,6 @@ static int init_service(ci_service_xdata_t *srv_xdata, struct ci_server_conf *se
     ci_service_set_transfer_preview(srv_xdata, "*");
     ci_service_set_istag(srv_xdata, "starting");
     ci_service_add_option_handler(srv_xdata, "o365bypass", options_handler);
-    O3B_LOG(O3B_LOG_INFO, "version %s loaded\n", O3B_VERSION);
     return CI_OK;
 }
 
@@ -284,6 +224,8 @@ static int post_init_service(ci_service_xdata_t *srv_xdata, struct ci_server_con
 
     (void)srv_xdata;
     (void)server_conf;
+    /* here, not in init_service: c-icap opens its ServerLog in between */
+    O3B_LOG(O3B_LOG_EVENT, "version %s loaded\n", O3B_VERSION);
     if (config_failed)
         return CI_ERROR;
     if (o3b_config_finish(&o3b_g_config, &err) != 0) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * table.c - endpoint sets plus their index: build, freeze, read, free.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tablediff.c - set-by-set comparison of two tables (see tablediff.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * target.c - request line and Host headers to one destination (see target.h).
  *
@@ -461,7 +462,12 @@ static enum o3b_target_status resolve(const struct target_form *tf, const char *
         fill_target(out, &host, host.has_port ? host.port : default_port(tf), tf);
         return O3B_TARGET_OK;
     }
-    host_port = has_host && host.has_port ? host.port : default_port(tf);
+    /* a Host without port names the URL's port for CONNECT (Squid's generated
+       CONNECT after peek-and-splice), the scheme's default port otherwise */
+    if (has_host && host.has_port)
+        host_port = host.port;
+    else
+        host_port = tf->form == O3B_FORM_CONNECT ? url_port : default_port(tf);
     if (has_host && !same_destination(&url, url_port, &host, host_port))
         return O3B_TARGET_HOST_MISMATCH;
     fill_target(out, &url, url_port, tf);
@@ -489,6 +495,34 @@ enum o3b_target_status o3b_target_parse(const char *line, size_t line_len,
     return st;
 }
 
+/* ---- TLS server name ------------------------------------------------------ */
+
+void o3b_target_set_sni(struct o3b_target *t, const char *sni, size_t len)
+{
+    size_t n;
+
+    t->sni_state = O3B_SNI_NONE;
+    t->sni_len = 0;
+    t->sni[0] = '\0';
+    if (sni == NULL)
+        return;
+    while (len > 0 && (sni[0] == ' ' || sni[0] == '\t')) {
+        sni++;
+        len--;
+    }
+    while (len > 0 && (sni[len - 1] == ' ' || sni[len - 1] == '\t'))
+        len--;
+    if (len == 0 || (len == 1 && sni[0] == '-'))
+        return;
+    t->sni_state = O3B_SNI_BAD;
+    if (o3b_host_normalize(sni, len, t->sni, &n) != O3B_HOST_OK) {
+        t->sni[0] = '\0';
+        return;
+    }
+    t->sni_state = O3B_SNI_OK;
+    t->sni_len = (uint16_t)n;
+}
+
 /* ---- command-line text ---------------------------------------------------- */
 
 /* Append `s[0..len)` to buf at *used; false when it does not fit. */
@@ -501,17 +535,41 @@ static bool append(char *buf, size_t size, size_t *used, const char *s, size_t l
     return true;
 }
 
-/* How the admin's text becomes a request target: URL as is, else CONNECT. */
+/* "https://AUTHORITY[/...]" as "AUTHORITY" (the CONNECT a browser sends for
+   it); false for anything else. */
+static bool https_authority(const char **text, size_t *len)
+{
+    const char *t = *text, *end;
+
+    if (*len < 8 || !equals_nocase(t, 8, "https://"))
+        return false;
+    t += 8;
+    end = t;
+    while (end < *text + *len && *end != '/' && *end != '?' && *end != '#')
+        end++;
+    *text = t;
+    *len = (size_t)(end - t);
+    return true;
+}
+
+/* How the admin's text becomes a request target: an http URL as is, else
+   (https URL, host, host:port, IP) CONNECT. */
 static bool build_text_request(const char *text, size_t len, char *buf, size_t size,
                                size_t *used)
 {
+    bool https = https_authority(&text, &len);
     const char *colon = memchr(text, ':', len);
-    bool url = len >= 3 && colon != NULL && (size_t)(colon - text) + 3 <= len &&
+    bool url = !https && len >= 3 && colon != NULL && (size_t)(colon - text) + 3 <= len &&
                colon[1] == '/' && colon[2] == '/';
     bool bare_v6 = !url && colon != NULL && memchr(colon + 1, ':', len - (size_t)(colon - text) - 1);
     bool ok = append(buf, size, used, url ? "GET " : "CONNECT ", url ? 4 : 8);
 
-    if (bare_v6 && len > 0 && text[0] != '[')
+    if (https) { /* a URL's authority as written: no bracket added, ":443" if no port */
+        const char *close = len > 0 && text[0] == '[' ? memchr(text, ']', len) : NULL;
+        bool port = close ? (size_t)(close - text) + 1 < len : colon != NULL;
+        ok = ok && append(buf, size, used, text, len) &&
+             (port || append(buf, size, used, ":443", 4));
+    } else if (bare_v6 && len > 0 && text[0] != '[')
         ok = ok && append(buf, size, used, "[", 1) && append(buf, size, used, text, len) &&
              append(buf, size, used, "]:443", 5);
     else if (!url && (colon == NULL || (len > 0 && text[0] == '[' && text[len - 1] == ']')))
@@ -521,15 +579,70 @@ static bool build_text_request(const char *text, size_t len, char *buf, size_t s
     return ok && append(buf, size, used, " HTTP/1.1", 9);
 }
 
+size_t o3b_target_text_request(const char *text, char *buf, size_t size)
+{
+    size_t len, used = 0;
+
+    if (text == NULL || size == 0)
+        return 0;
+    len = strnlen(text, TEXT_MAX + 1);
+    if (len > TEXT_MAX || !build_text_request(text, len, buf, size - 1, &used))
+        return 0;
+    buf[used] = '\0';
+    return used;
+}
+
 enum o3b_target_status o3b_target_parse_text(const char *text, struct o3b_target *out)
 {
     char line[TEXT_MAX + 32];
-    size_t len, used = 0;
+    size_t used = o3b_target_text_request(text, line, sizeof line);
 
-    if (text == NULL)
-        return O3B_TARGET_BAD_REQUEST_LINE;
-    len = strnlen(text, TEXT_MAX + 1);
-    if (len > TEXT_MAX || !build_text_request(text, len, line, sizeof line, &used))
+    if (used == 0)
         return O3B_TARGET_BAD_REQUEST_LINE;
     return o3b_target_parse(line, used, NULL, NULL, 0, out);
+}
+
+/* ---- a whole header block --------------------------------------------------- */
+
+/* Is `line` a Host header?  The name compared case-insensitively, also with
+   SP/HTAB before the colon, so such a line cannot hide a second Host.  The
+   value (after the colon) into *value. */
+static bool host_line(const char *line, const char **value)
+{
+    const char *colon = strchr(line, ':');
+    size_t name_len;
+
+    if (colon == NULL)
+        return false;
+    name_len = (size_t)(colon - line);
+    while (name_len > 0 && (line[name_len - 1] == ' ' || line[name_len - 1] == '\t'))
+        name_len--;
+    if (!equals_nocase(line, name_len, "host"))
+        return false;
+    *value = colon + 1;
+    return true;
+}
+
+enum o3b_target_status o3b_target_parse_headers(const char *const *lines, size_t n_lines,
+                                                struct o3b_target *out, bool *is_connect)
+{
+    const char *hosts[O3B_TARGET_MAX_HOSTS];
+    size_t lens[O3B_TARGET_MAX_HOSTS], n_hosts = 0;
+
+    if (is_connect != NULL)
+        *is_connect = false;
+    if (lines == NULL || n_lines == 0 || lines[0] == NULL)
+        return O3B_TARGET_BAD_REQUEST_LINE;
+    if (is_connect != NULL) /* counted whether the request is well-formed or not */
+        *is_connect = strncmp(lines[0], "CONNECT ", 8) == 0;
+    for (size_t i = 1; i < n_lines; i++) {
+        const char *value;
+        if (lines[i] == NULL || !host_line(lines[i], &value))
+            continue;
+        if (n_hosts == O3B_TARGET_MAX_HOSTS)
+            return O3B_TARGET_DUPLICATE_HOST;
+        hosts[n_hosts] = value;
+        lens[n_hosts++] = strlen(value);
+    }
+    return o3b_target_parse(lines[0], strlen(lines[0]), hosts, lens, n_hosts, out);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tenant.c - tenant pinning of tenant-addressable wildcards (see tenant.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cidr.h - IPv4/IPv6 addresses and CIDR prefixes, parsed strictly.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * export.h - the table and the policy as a PAC file or as Squid ACL files.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * host.h - host names and host patterns: validation, normalization, glob.
  *

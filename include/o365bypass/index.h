@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * index.h - the lookup structure behind every decision (the hot path).
  *

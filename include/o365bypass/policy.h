@@ -1,20 +1,32 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy.h - the admin's policy and the bypass decision.
  *
- * A decision needs three things to agree: a well-formed request (target.h),
- * Microsoft's table (table.h) and the admin's policy here.  Order of rules,
- * first that applies wins:
+ * A decision needs three things to agree: a well-formed request bound to its
+ * real destination (target.h), Microsoft's table (table.h) and the admin's
+ * policy here.  Order of rules, first that applies wins:
  *   1. a refused request target              -> inspect (malformed / mismatch)
- *   2. NeverBypass matches the host or IP    -> inspect
- *   3. AlsoBypass matches (ports 80 and 443)  -> bypass
- *   4. the table's winner (index.h precedence; none, or listed but not on
+ *   2. the proxy reported a TLS server name (SNI) that is malformed or names
+ *      another host than the target          -> inspect (sni-mismatch)
+ *   3. the request was decrypted by the proxy: an https URL (ssl-bump, an
+ *      https_port, or a client asking the proxy for https://...), or plain
+ *      http to port 443 (the absolute form sent inside a bumped tunnel).  Its
+ *      Host is whatever the client wrote inside the tunnel, so
+ *        DecryptedRequests inspect (default)   -> inspect (decrypted)
+ *        DecryptedRequests sni-bound            -> inspect (decrypted) unless
+ *          an SNI was reported (rule 2 made it equal to the host)
+ *   4. NeverBypass matches the host or IP    -> inspect
+ *   5. AlsoBypass matches (ports 80 and 443)  -> bypass
+ *   6. the table's winner (index.h precedence; none, or listed but not on
  *      this port                            -> inspect)
- *   5. its category not in BypassCategories  -> inspect
- *   6. its service area not in ServiceAreas  -> inspect
- *   7. RequiredOnly and the set is optional  -> inspect
- *   8. tenant pinning: a tenant-addressable wildcard and the host is not one
+ *   7. its category not in BypassCategories  -> inspect
+ *   8. its service area not in ServiceAreas  -> inspect
+ *   9. RequiredOnly and the set is optional  -> inspect
+ *  10. tenant pinning: a tenant-addressable wildcard and the host is not one
  *      of the TenantName tenants             -> inspect
- *   9. otherwise                            -> bypass
+ *  11. otherwise                            -> bypass
+ * A CONNECT is never "decrypted": it is the tunnel itself, bound to the
+ * destination it names.
  * Pure code.  o3b_decide() allocates nothing and takes no lock.
  */
 #ifndef O365BYPASS_POLICY_H
@@ -39,17 +51,28 @@ struct o3b_hostlist {
     size_t n;
 };
 
+/* DecryptedRequests: what happens to requests the proxy decrypted (rule 3). */
+enum o3b_decrypted_mode {
+    O3B_DECRYPTED_INSPECT = 0, /* always inspected (default) */
+    O3B_DECRYPTED_SNI_BOUND,   /* decided like the rest when the SNI names the host */
+    O3B_DECRYPTED_COUNT
+};
+
+/* "inspect", "sni-bound" (the DecryptedRequests values); "?" out of range. */
+const char *o3b_decrypted_mode_name(enum o3b_decrypted_mode m);
+
 struct o3b_policy {
     unsigned categories;    /* bit (1 << enum o3b_category) */
     unsigned areas;         /* bit (1 << enum o3b_area) */
     bool required_only;
+    uint8_t decrypted;      /* enum o3b_decrypted_mode */
     struct o3b_hostlist never, also;
     char *tenants[O3B_MAX_TENANTS]; /* lowercase, malloc'd */
     size_t n_tenants;
 };
 
-/* Defaults: Optimize + Allow, all areas, RequiredOnly off, empty lists,
-   no tenants. */
+/* Defaults: Optimize + Allow, all areas, RequiredOnly off, decrypted
+   requests inspected, empty lists, no tenants. */
 void o3b_policy_init(struct o3b_policy *p);
 
 /* Free what the policy owns and reset it to the defaults. */
@@ -86,6 +109,8 @@ enum o3b_reason {
     O3B_R_AREA,          /* inspect: service area not bypassed */
     O3B_R_OPTIONAL,      /* inspect: RequiredOnly and the set is optional */
     O3B_R_TENANT,        /* inspect: another tenant's host */
+    O3B_R_DECRYPTED,     /* inspect: the proxy decrypted it (ssl-bump): Host unbound */
+    O3B_R_SNI_MISMATCH,  /* inspect: the TLS SNI names another host, or is malformed */
     O3B_R_COUNT
 };
 
@@ -97,7 +122,23 @@ struct o3b_decision {
                                                listed at the top level), or NULL */
     const struct o3b_index_entry *entry;    /* matching table or list entry, or NULL */
     unsigned candidates;                    /* entries at the winning level */
+    const struct o3b_target *target;        /* the target decided on (NULL when it
+                                               was refused); borrowed */
+    const char *detail;                     /* static extra word for the header, or NULL */
 };
+
+/*
+ * Rules 5-7 on one endpoint set: O3B_R_CATEGORY when its category is not in
+ * BypassCategories, O3B_R_AREA when its service area is not in ServiceAreas,
+ * O3B_R_OPTIONAL when RequiredOnly is on and the set is optional, else
+ * O3B_R_TABLE.  THE rule for "this set is bypassed under the policy":
+ * o3b_decide(), the PAC export and the grow guard (trust.h) all ask here.
+ */
+enum o3b_reason o3b_policy_set_reason(const struct o3b_policy *p, const struct o3b_set *s);
+
+/* o3b_policy_set_reason() == O3B_R_TABLE: the policy bypasses this set's
+   entries (before tenant pinning, which looks at the host). */
+bool o3b_policy_allows_set(const struct o3b_policy *p, const struct o3b_set *s);
 
 /* Short token: "table", "also-bypass", "malformed", "not-listed", "port"... */
 const char *o3b_reason_name(enum o3b_reason r);
@@ -115,11 +156,16 @@ void o3b_decide(const o3b_table *table, const struct o3b_policy *p,
                 const struct o3b_target *target, enum o3b_target_status st,
                 struct o3b_decision *d);
 
+/* Was this request decrypted by the proxy (rule 3)? */
+bool o3b_target_decrypted(const struct o3b_target *t);
+
 /*
  * The informational header value: "bypass; set=1; category=Optimize;
  * area=Exchange; match=outlook.office.com" or "inspect; reason=not-listed"
- * (plus set/category/match when a set was involved).  Returns the length
- * written (truncated to size-1, always NUL-terminated).
+ * (plus set/category/match when a set was involved; "sni=NAME" or
+ * "sni=invalid" for sni-mismatch; "detail=no-sni" for a decrypted request
+ * in sni-bound mode without an SNI).  Returns the length written (truncated
+ * to size-1, always NUL-terminated).
  */
 size_t o3b_decision_format(const struct o3b_decision *d, char *buf, size_t size);
 

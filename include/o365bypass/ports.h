@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ports.h - TCP port lists as Microsoft writes them in tcpPorts/udpPorts.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * snapshot.h - publish a new table to the request threads of one process.
  *
@@ -50,6 +51,11 @@ void o3b_snapshot_init(struct o3b_snapshot *s);
  * changes, and the caller can retry later).
  */
 int o3b_snapshot_publish(struct o3b_snapshot *s, o3b_table *t, unsigned max_wait_ms);
+
+/* The same, except that a publish that timed out leaves `*t` with the
+   caller (to retry later); on success `*t` becomes NULL (the snapshot owns
+   it).  Returns 0 or -1. */
+int o3b_snapshot_publish_or_keep(struct o3b_snapshot *s, o3b_table **t, unsigned max_wait_ms);
 
 /* Free the replaced table if no reader holds it any more. */
 void o3b_snapshot_reclaim(struct o3b_snapshot *s);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * table.h - Microsoft's endpoint table, built once, then read-only.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tablediff.h - what changed between two endpoint tables, set by set.
  *

@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * target.h - the destination of an HTTP request, as a proxy would use it.
  *
  * Input is what an ICAP client encapsulates: the HTTP request line and the
- * values of every Host header.  Output is one normalized destination (host
+ * values of every Host header (o3b_target_parse), or the whole header block
+ * (o3b_target_parse_headers).  Output is one normalized destination (host
  * name or IP literal, port) or a precise reason to refuse.  A refused target
  * is never bypassed: the caller sends it down the inspection chain.
  *
@@ -24,8 +26,18 @@
  *
  * Host header and URL must agree.  When both name an authority they must be
  * equal after lowercasing, removing one trailing dot and supplying the
- * default port (80 for http, 443 for https and for CONNECT) - otherwise the
- * request is refused as a mismatch (domain fronting through the proxy).
+ * default port (80 for http, 443 for https) - otherwise the request is
+ * refused as a mismatch (domain fronting through the proxy).  For CONNECT a
+ * Host header without a port means the CONNECT's own port: Squid's generated
+ * CONNECT after peek-and-splice is "CONNECT host:8443" with "Host: host",
+ * and a Host without port cannot name another destination.  A Host naming
+ * another host, or another explicit port, is still a mismatch.
+ *
+ * TLS: the proxy may also report the TLS server name (SNI) the client sent on
+ * the connection the request arrived on (o3b_target_set_sni).  It is data for
+ * the decision (policy.h), not for the target: a request whose SNI names
+ * another host than its target is inspected, and requests the proxy
+ * decrypted are bypassed at most when the SNI binds them to their host.
  *
  * Pure code: no allocation, no I/O, no c-icap.  Thread-safe.
  */
@@ -56,6 +68,11 @@ enum o3b_target_status {
 };
 
 enum o3b_host_kind { O3B_KIND_NAME = 0, O3B_KIND_IPV4, O3B_KIND_IPV6 };
+enum o3b_sni_state {
+    O3B_SNI_NONE = 0, /* no TLS, or the proxy did not say ("", "-" or absent) */
+    O3B_SNI_OK,       /* a well-formed host name, normalized in .sni */
+    O3B_SNI_BAD       /* something else (an IP literal, bad bytes): never trusted */
+};
 enum o3b_target_form { O3B_FORM_ABSOLUTE = 0, O3B_FORM_CONNECT, O3B_FORM_ORIGIN };
 enum o3b_scheme { O3B_SCHEME_NONE = 0, O3B_SCHEME_HTTP, O3B_SCHEME_HTTPS };
 
@@ -69,6 +86,9 @@ struct o3b_target {
     uint8_t form;       /* enum o3b_target_form */
     uint8_t scheme;     /* enum o3b_scheme (NONE for CONNECT) */
     uint8_t addr[16];   /* IP literals: network order; IPv4 in addr[0..3] */
+    uint8_t sni_state;  /* enum o3b_sni_state; O3B_SNI_NONE after a parse */
+    uint16_t sni_len;
+    char sni[O3B_HOST_MAX + 1]; /* O3B_SNI_OK: lowercase, no trailing dot */
 };
 
 /* Short token for logs, stats and tests: "ok", "bad-host", "host-mismatch"... */
@@ -90,13 +110,52 @@ enum o3b_target_status o3b_target_parse(const char *line, size_t line_len,
                                         struct o3b_target *out);
 
 /*
+ * Record the TLS server name the proxy saw for this request's connection
+ * (Squid's %ssl::>sni, passed as the X-O365bypass-SNI ICAP header or as the
+ * helper's third token) in a target o3b_target_parse() filled.  NULL, an
+ * empty value and "-" (Squid's "none") mean no SNI; leading and trailing SP
+ * and HTAB are ignored; anything that is not a well-formed host name (RFC
+ * 6066 forbids IP literals in SNI) is kept as O3B_SNI_BAD.  No allocation.
+ */
+void o3b_target_set_sni(struct o3b_target *t, const char *sni, size_t len);
+
+/*
  * What an admin types on the command line: an absolute URL
  * ("https://outlook.office.com/"), "host", "host:port", an IPv4 address
  * ("52.96.1.1", "52.96.1.1:443"), or an IPv6 address with or without
  * brackets ("2603:1006::1", "[2603:1006::1]:443").  Without a port, 443 is
- * assumed (HTTPS through the proxy, i.e. a CONNECT).  Parsed with exactly the
- * rules of o3b_target_parse(), as if it were the request a proxy forwards.
+ * assumed (HTTPS through the proxy, i.e. a CONNECT).  An https:// URL is the
+ * CONNECT a browser sends for it through a proxy (its authority, port 443 by
+ * default; the path does not matter), not a request the proxy decrypted;
+ * an http:// URL is the request as is.  Parsed with exactly the rules of
+ * o3b_target_parse(), as if it were the request a proxy forwards.
  */
 enum o3b_target_status o3b_target_parse_text(const char *text, struct o3b_target *out);
+
+#define O3B_TARGET_MAX_HOSTS 8 /* Host lines examined; more is duplicate-host */
+
+/*
+ * Parse a request as an ICAP server holds its encapsulated header block:
+ * `lines[0]` the request line, `lines[1..n_lines)` the header lines
+ * "Name: value" (NUL-terminated, without CRLF), as c-icap's
+ * ci_headers_list_t has them.  Every Host line counts, its name compared
+ * case-insensitively and also with SP or HTAB before the colon (so such a
+ * line cannot hide a second Host); more than O3B_TARGET_MAX_HOSTS of them
+ * is duplicate-host without looking further.  Then as o3b_target_parse().
+ * `*is_connect` (may be NULL) says whether the method is CONNECT, whether
+ * or not the request is well-formed (for the CONNECT counter).  No lines
+ * at all is bad-request-line.
+ */
+enum o3b_target_status o3b_target_parse_headers(const char *const *lines, size_t n_lines,
+                                                struct o3b_target *out, bool *is_connect);
+
+/*
+ * The request line o3b_target_parse_text() parses for `text`: "GET URL
+ * HTTP/1.1" for an absolute URL, else "CONNECT HOST:PORT HTTP/1.1" (port
+ * 443 added when none), NUL-terminated in buf (caller's, `size` bytes; 8 KiB
+ * plus 32 always suffice).  Returns its length, or 0 when `text` is NULL,
+ * longer than 8 KiB or does not fit.  (`lookup --server` sends this line.)
+ */
+size_t o3b_target_text_request(const char *text, char *buf, size_t size);
 
 #endif

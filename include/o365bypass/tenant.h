@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tenant.h - which wildcard entries address a customer tenant, and whose.
  *

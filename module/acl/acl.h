@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * acl.h - what the o365bypass-acl helper's files share.
  *
@@ -27,11 +28,9 @@
 
 #include "o365bypass/config.h"
 #include "o365bypass/errors.h"
+#include "o365bypass/store.h"
 #include "o365bypass/table.h"
 
-#ifndef O3B_DEFAULT_CONFIG /* set by Makefile.am, the same file as the CLI's */
-#define O3B_DEFAULT_CONFIG "/usr/local/etc/o365bypass.conf"
-#endif
 #ifndef O3B_VERSION
 #define O3B_VERSION "unknown"
 #endif
@@ -187,6 +186,7 @@ void acl_answer_refused(const struct acl_state *s, const char *channel,
 /* The configuration and the table, followed from CacheDir. */
 struct acl_follow {
     struct o3b_config cfg;
+    struct o3b_store_params params; /* borrowed from cfg */
     bool config_ok;
     char cache_path[4096];      /* CacheDir's current file, "" without CacheDir */
     struct acl_file_id {
@@ -202,8 +202,8 @@ struct acl_follow {
 };
 
 /*
- * Read the configuration (`config_path`, or NULL: the CLI's default file if
- * it exists, else built-in defaults) and the table the service would serve.
+ * Read the configuration (`config_path`, or NULL: the CLI's default,
+ * cli_default_config()) and the table the service would serve.
  * Never fails: a bad configuration or an unreadable CacheDir file leaves
  * the helper answering ERR to everything, which is logged.
  */

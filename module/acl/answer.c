@@ -1,15 +1,18 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * answer.c - one lookup line in, one reply line out, decided by the core.
  *
  * The line's tokens become the request the proxy would make (proto.c);
- * o3b_target_parse() refuses what the module refuses, o3b_decide() decides
- * what the module decides, o3b_decision_format() gives the same decision
- * text as the module's X-O365bypass-Decision header.  OK means bypass,
+ * o3b_target_parse() refuses what the module refuses, the SNI goes in with
+ * o3b_target_set_sni() as the module's X-O365bypass-SNI header does,
+ * o3b_decide() decides what the module decides, o3b_decision_format() gives
+ * the same decision text as the module's X-O365bypass-Decision header.  OK means bypass,
  * ERR means inspect; every reply carries the decision as notes Squid can
  * log (%note, %{name}note) and match (acl ... note):
  *   o365bypass_verdict   bypass | inspect (the note the fast path matches)
- *   o365bypass_reason    the decision's reason ("table", "not-listed", ...),
- *                        or "malformed" for a line that cannot be read,
+ *   o365bypass_reason    the decision's reason ("table", "not-listed",
+ *                        "sni-mismatch", "decrypted", ...), or "malformed"
+ *                        for a line that cannot be read,
  *                        "unavailable" when the helper has no usable table
  *   o365bypass_detail    why a target or a line was refused
  *   o365bypass_set, _category, _area, _match   the endpoint set and entry
@@ -36,8 +39,8 @@ static void finish(const struct acl_state *s, const char *log, struct acl_reply 
     acl_reply_end(r);
 }
 
-/* An inspect reply that is not a table decision (refused line, no table,
-   SNI mismatch): "inspect; reason=R[; detail=D]" as the decision header. */
+/* An inspect reply that is not a decision (a refused line, no table):
+   "inspect; reason=R[; detail=D]", shaped like the decision header. */
 static void inspect_reply(const struct acl_state *s, const char *channel, size_t channel_len,
                           const char *reason, const char *detail, const char *message,
                           struct acl_reply *r)
@@ -87,22 +90,6 @@ static void decision_reply(const struct acl_state *s, const struct acl_query *q,
     finish(s, log, r);
 }
 
-/*
- * The SNI rule, until the core has it (o3b_target_set_sni(), reason
- * sni-mismatch): a TLS SNI, when Squid has one, must name the request's own
- * host, so a forged SNI can never widen a splice.  An SNI is a host name;
- * with an IP-literal destination it names another host.
- */
-static bool sni_names_target(const struct o3b_target *t, const char *sni, size_t len)
-{
-    char norm[O3B_HOST_MAX + 1];
-    size_t n;
-
-    if (t->kind != O3B_KIND_NAME || o3b_host_normalize(sni, len, norm, &n) != O3B_HOST_OK)
-        return false;
-    return n == t->host_len && memcmp(norm, t->host, n) == 0;
-}
-
 void acl_answer_line(const struct acl_state *s, char *line, size_t len, struct acl_reply *r)
 {
     char request[ACL_LINE_MAX + 64];
@@ -126,11 +113,8 @@ void acl_answer_line(const struct acl_state *s, char *line, size_t len, struct a
     n = acl_request_line(&q, request, sizeof request);
     st = n > 0 ? o3b_target_parse(request, n, NULL, NULL, 0, &target)
                : O3B_TARGET_BAD_REQUEST_LINE;
-    if (st == O3B_TARGET_OK && q.sni != NULL && !sni_names_target(&target, q.sni, q.sni_len)) {
-        inspect_reply(s, q.channel, q.channel_len, "sni-mismatch", NULL,
-                      "the TLS SNI names another host than the request, or is malformed", r);
-        return;
-    }
+    if (st == O3B_TARGET_OK)
+        o3b_target_set_sni(&target, q.sni, q.sni_len); /* NULL: no SNI */
     o3b_decide(s->table, s->policy, &target, st, &d);
     decision_reply(s, &q, &d, r);
 }

@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * follow.c - the helper's configuration and table: the service's own, live.
  *
  * The configuration is read with the module's reader (same directives,
- * same checks, Include followed); the table is chosen by the one
- * table-choice rule (choose_table below).  The c-icap master's refresh
+ * same checks, Include followed as c-icap does); the table is chosen by the
+ * one table-choice rule (choose_table below).  The c-icap master's refresh
  * replaces CacheDir's current file atomically (rename), so the helper
  * stats that path at most once a second (device, inode, size, mtime,
  * ctime): a new identity means a new file to load.  A new file is used
@@ -12,6 +13,9 @@
  * (Squid's cache.log) per table change or failure.  Nothing here ever
  * touches the network.
  *
+ * The configuration is the CLI's (module/cli/defaults.c: without -c, c-icap's
+ * c-icap.conf, else the include file) and the choice is the store's
+ * (o3b_store_choose), so helper, tool and service cannot disagree.
  * A configuration with bad lines, or a CacheDir file the helper's user
  * cannot read, leaves the helper without a table: it then answers ERR
  * (inspect) to everything rather than exit, because Squid treats a helper
@@ -23,18 +27,18 @@
 #include <unistd.h>
 
 #include "acl.h"
+#include "cli.h"
 
-#include "o365bypass/cachefile.h"
-#include "o365bypass/refresher.h"
+#include "o365bypass/store.h"
 
 #define CHECK_INTERVAL_S 1
 
-/* The one table-choice rule: CacheDir's current file, else SeedFile, else
-   an empty table; `notes` says what was skipped.  (o3b_store_choose()
-   replaces this call when store.h lands.) */
-static o3b_table *choose_table(const struct o3b_config *cfg, char *notes, size_t size)
+/* The one table-choice rule (store.h): CacheDir's current file, else
+   SeedFile, else empty; with a table in use, a broken current file keeps
+   it (source "kept").  Returns 0, or -1 when out of memory. */
+static int choose_table(const struct acl_follow *f, struct o3b_store_choice *c)
 {
-    return o3b_startup_table(cfg, notes, size);
+    return o3b_store_choose(&f->params, f->table, c);
 }
 
 static void report_bad_line(void *ud, const char *file, unsigned line, const char *message)
@@ -46,19 +50,27 @@ static void report_bad_line(void *ud, const char *file, unsigned line, const cha
         acl_log("%s: %s", file, message);
 }
 
+/* Read the configuration as the CLI does (cli_read_config: c-icap's Include
+   rule); say when it loads no o365bypass service (then c-icap does not use
+   these settings, and the helper may not decide as the service does). */
 static bool read_config(struct acl_follow *f, const char *path)
 {
+    struct o3b_config_scan scan;
     o3b_err err;
     int bad = 0;
 
     if (path != NULL)
-        bad = o3b_config_read_file(&f->cfg, path, report_bad_line, NULL);
+        bad = cli_read_config(&f->cfg, path, &scan, report_bad_line);
     if (bad != 0) {
         acl_log("%s: %s: every lookup is answered ERR (inspected) until Squid restarts "
                 "the helper with a good configuration",
                 path, bad < 0 ? "cannot be read" : "has bad lines (c-icap would not start)");
         return false;
     }
+    if (path != NULL && scan.services == 0)
+        acl_log("warning: %s loads no o365bypass service (no `Service o365bypass` line, also "
+                "not in its Includes): c-icap does not use these settings",
+                path);
     if (o3b_config_finish(&f->cfg, &err) != 0) {
         acl_log("%s: %s: every lookup is answered ERR (inspected)",
                 path ? path : "built-in defaults", err.msg);
@@ -130,40 +142,38 @@ static bool cache_file_unreadable(const struct acl_follow *f)
 
 void acl_follow_start(struct acl_follow *f, const char *config_path)
 {
-    char notes[2048];
-    o3b_table *t;
+    struct o3b_store_choice c;
 
     memset(f, 0, sizeof *f);
     o3b_config_init(&f->cfg);
     f->unavailable = "config";
-    if (config_path == NULL && access(O3B_DEFAULT_CONFIG, F_OK) == 0)
-        config_path = O3B_DEFAULT_CONFIG;
+    if (config_path == NULL)
+        config_path = cli_default_config();
     f->config_ok = read_config(f, config_path);
     if (!f->config_ok)
         return;
-    if (f->cfg.cache_dir != NULL && f->cfg.cache_dir[0] != '\0')
-        o3b_cache_path(f->cfg.cache_dir, f->cfg.instance, O3B_CACHE_CURRENT, f->cache_path,
-                       sizeof f->cache_path);
+    f->params = o3b_config_store_params(&f->cfg);
+    if (o3b_store_path(&f->params, O3B_STORE_CURRENT, f->cache_path, sizeof f->cache_path) ==
+        NULL)
+        f->cache_path[0] = '\0';
     file_id(f->cache_path, &f->seen);
     f->unavailable = "cache-unreadable";
     if (cache_file_unreadable(f))
         return;
-    t = choose_table(&f->cfg, notes, sizeof notes);
-    if (t == NULL) {
+    if (choose_table(f, &c) != 0 || c.table == NULL) {
         f->unavailable = "no-table";
         acl_log("out of memory loading the table: every lookup is answered ERR (inspected)");
         return;
     }
-    if (notes[0] != '\0')
-        acl_log("start-up: %s", notes);
-    install(f, t, config_path ? config_path : "built-in defaults");
+    if (c.notes[0] != '\0')
+        acl_log("start-up: %s", c.notes);
+    install(f, c.table, config_path ? config_path : "built-in defaults");
 }
 
 void acl_follow_tick(struct acl_follow *f, time_t now)
 {
+    struct o3b_store_choice c;
     struct acl_file_id id;
-    char notes[2048];
-    o3b_table *t;
 
     if (now < f->next_check || !f->config_ok || f->cache_path[0] == '\0')
         return;
@@ -177,19 +187,17 @@ void acl_follow_tick(struct acl_follow *f, time_t now)
             acl_log("%s is gone: the table in use (%s) stays", f->cache_path, f->tag);
         return;
     }
-    if (cache_file_unreadable(f))
+    if (cache_file_unreadable(f) || choose_table(f, &c) != 0)
         return;
-    t = choose_table(&f->cfg, notes, sizeof notes);
-    if (t != NULL && notes[0] != '\0') {
-        acl_log("new %s refused: %s%s%s", f->cache_path, notes,
+    if (c.source == O3B_SOURCE_KEEP || (f->table != NULL && c.source != O3B_SOURCE_CACHE)) {
+        acl_log("new %s refused: %s%s%s", f->cache_path, c.notes,
                 f->table ? "; the table in use stays: " : "", f->table ? f->tag : "");
-        o3b_table_free(&t);
-    } else if (t != NULL && (f->table == NULL || o3b_table_hash(t) != o3b_table_hash(f->table) ||
-                             strcmp(o3b_table_meta(t)->version,
-                                    o3b_table_meta(f->table)->version) != 0)) {
-        install(f, t, "new CacheDir file");
+        o3b_table_free(&c.table);
+    } else if (f->table == NULL || o3b_table_hash(c.table) != o3b_table_hash(f->table) ||
+               strcmp(o3b_table_meta(c.table)->version, o3b_table_meta(f->table)->version) != 0) {
+        install(f, c.table, "new CacheDir file");
     } else {
-        o3b_table_free(&t); /* the same table rewritten, or out of memory */
+        o3b_table_free(&c.table); /* the same table, rewritten */
     }
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c - o365bypass-acl: the module's decision as a Squid external ACL helper.
  *
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "acl.h"
+#include "cli.h" /* the configuration paths the CLI uses */
 
 #define POLL_TIMEOUT_MS 1000
 #define OUT_CAP 65536
@@ -35,8 +37,9 @@ static const char usage_text[] =
     "OK = bypass, ERR = inspect.  squid.conf:\n"
     "  external_acl_type o365bypass ... %%DST %%PORT %%ssl::>sni %%>rs PATH -c FILE\n"
     "(see squid-o365bypass-acl.conf).  It reads the module's directives from FILE\n"
-    "(a c-icap.conf with its Includes, or the include file; default %s if it\n"
-    "exists) and follows the table the service serves (CacheDir, else SeedFile).\n"
+    "(a c-icap.conf with its Includes, or the include file; default %s,\n"
+    "else %s, as the o365bypass command) and follows the table\n"
+    "the service serves (CacheDir, else SeedFile).\n"
     "\n"
     "  -c, --config FILE  the configuration\n"
     "  -h, --help         this help;  -V, --version  the version\n";
@@ -204,7 +207,7 @@ int main(int argc, char **argv)
         if (c == 'c')
             config = optarg;
         else if (c == 'h')
-            return printf(usage_text, O3B_DEFAULT_CONFIG) < 0;
+            return printf(usage_text, O3B_CICAP_CONF, O3B_DEFAULT_CONFIG) < 0;
         else if (c == 'V')
             return printf("o365bypass-acl %s\n", O3B_VERSION) < 0;
         else

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proto.c - Squid's external ACL helper protocol, without any I/O.
  *
@@ -130,8 +131,8 @@ static const char *const input_texts[ACL_IN_COUNT] = {
     [ACL_IN_BAD_SCHEME] = "the URL scheme (%>rs) is not a scheme",
     [ACL_IN_DELIMITER] = "the destination host (%DST) holds '/', '?' or '#'",
     [ACL_IN_BAD_BYTE] = "a value holds a space, control or non-ASCII byte",
-    [ACL_IN_EXTRA] = "the lookup has more values than %DST %PORT %ssl::>sni %>rs "
-                     "(ACL arguments are not supported)",
+    [ACL_IN_EXTRA] = ("the lookup has more values than %DST %PORT %ssl::>sni %>rs "
+                      "(ACL arguments are not supported)"),
     [ACL_IN_OVERLONG] = "the lookup line is longer than 8192 bytes",
     [ACL_IN_TRUNCATED] = "the input ended inside a lookup line",
 };

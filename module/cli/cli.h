@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli.h - what the o365bypass command-line tool's files share.
  *
@@ -6,7 +7,7 @@
  * cmd_*.c file per subcommand.  Every subcommand gets the context below and
  * its own argv (argv[0] = the subcommand's name) and returns an exit code.
  * The CLI never re-implements a decision: it calls the core (loader,
- * o3b_decide, target parser, fetcher, refresher, exporter).
+ * o3b_decide, target parser, store, fetcher, refresher, exporter).
  */
 #ifndef O3B_CLI_H
 #define O3B_CLI_H
@@ -22,15 +23,22 @@
 #ifndef O3B_VERSION
 #define O3B_VERSION "unknown"
 #endif
-#ifndef O3B_DEFAULT_CONFIG
-#define O3B_DEFAULT_CONFIG "/usr/local/etc/o365bypass.conf"
+#ifndef O3B_DEFAULT_CONFIG /* the include file */
+#define O3B_DEFAULT_CONFIG "/etc/c-icap/o365bypass.conf"
+#endif
+#ifndef O3B_CICAP_CONFDIR /* c-icap-config --configdir */
+#define O3B_CICAP_CONFDIR "/etc/c-icap"
+#endif
+#ifndef O3B_CICAP_CONF /* c-icap's own configuration: the default */
+#define O3B_CICAP_CONF O3B_CICAP_CONFDIR "/c-icap.conf"
 #endif
 
 /* Exit codes. */
 enum {
     CLI_OK = 0,       /* success */
     CLI_NEGATIVE = 1, /* a "no" answer: inspected, differences, bad lines */
-    CLI_ERROR = 2     /* usage or operational error */
+    CLI_ERROR = 2,    /* usage or operational error */
+    CLI_DIFFERENT = 3 /* lookup --server: the running service decided otherwise */
 };
 
 struct cli_ctx {
@@ -51,15 +59,35 @@ void cli_warn(const struct cli_ctx *ctx, const char *fmt, ...) O3B_PRINTF(2, 3);
 int cli_usage_error(const struct cli_ctx *ctx, const char *cmd, const char *fmt, ...)
     O3B_PRINTF(3, 4);
 
+/* ---- defaults.c (also linked into the Squid helper, o365bypass-acl) ------------ */
+
+/*
+ * Read a c-icap configuration the way c-icap does (o3b_config_read_scan with
+ * relative Includes in c-icap's configuration directory); bad lines go to
+ * `report`.  Returns as o3b_config_read_file().
+ */
+int cli_read_config(struct o3b_config *cfg, const char *path, struct o3b_config_scan *scan,
+                    o3b_config_report_fn report);
+
+/* The configuration read without -c: c-icap's c-icap.conf when it exists,
+   else the include file, else NULL (built-in defaults).  Static strings. */
+const char *cli_default_config(void);
+
+/* Warn (unless -q) when what `scan` saw in `file` loads no o365bypass
+   service: directives c-icap would not use, or no service at all. */
+void cli_warn_unloaded(const struct cli_ctx *ctx, const char *file,
+                       const struct o3b_config_scan *scan);
+
 /*
  * The table to work on: -t FILE, else what the module would start with
- * (o3b_startup_table: CacheDir file, else SeedFile, else empty).  `notes`
+ * (o3b_store_choose: CacheDir file, else SeedFile, else empty).  `notes`
  * (may be NULL) receives what the start-up fallback skipped.  Returns a
  * table the caller frees, or NULL after printing the error.
  */
 o3b_table *cli_load_table(struct cli_ctx *ctx, char *notes, size_t notes_size);
 
-/* Load a named table file (web-service JSON or cache file), printing errors. */
+/* Load a named table file (web-service JSON or cache file, the store's size
+   limit), printing errors. */
 o3b_table *cli_load_table_file(struct cli_ctx *ctx, const char *path);
 
 /* "2025-11-14 13:31:00 UTC" into buf (or "unknown" for 0); returns buf. */
@@ -95,6 +123,16 @@ struct icap_response {
  */
 int icap_request(const char *host, const char *port, const char *method, const char *service,
                  int timeout_s, struct icap_response *out, char *errbuf, size_t errsize);
+
+/*
+ * A REQMOD as Squid sends it for a header-only request: `http_head` is the
+ * encapsulated HTTP request header block ("GET http://h/ HTTP/1.1\r\nHost:
+ * h\r\n\r\n"), sent with Allow: 204, Preview: 0 and a null body, so the
+ * service answers 204 (or 200) with the headers it gives Squid.  Returns as
+ * icap_request().
+ */
+int icap_reqmod(const char *host, const char *port, const char *service, const char *http_head,
+                int timeout_s, struct icap_response *out, char *errbuf, size_t errsize);
 
 void icap_response_free(struct icap_response *r);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_diff.c - `o365bypass diff`: what changed between two tables.
  *
@@ -12,7 +13,7 @@
 
 #include "cli.h"
 
-#include "o365bypass/cachefile.h"
+#include "o365bypass/store.h"
 #include "o365bypass/tablediff.h"
 
 static const char diff_help[] =
@@ -57,6 +58,7 @@ static int diff_tables(struct cli_ctx *ctx, const char *old_path, const char *ne
 int cmd_diff(struct cli_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    struct o3b_store_params p = o3b_config_store_params(&ctx->cfg);
     char prev[4096], cur[4096];
     int c;
 
@@ -69,11 +71,10 @@ int cmd_diff(struct cli_ctx *ctx, int argc, char **argv)
         return diff_tables(ctx, argv[optind], argv[optind + 1]);
     if (argc - optind != 0)
         return cli_usage_error(ctx, "diff", "give two table files, or none");
-    if (ctx->cfg.cache_dir[0] == '\0') {
+    if (o3b_store_path(&p, O3B_STORE_PREVIOUS, prev, sizeof prev) == NULL ||
+        o3b_store_path(&p, O3B_STORE_CURRENT, cur, sizeof cur) == NULL) {
         cli_error(ctx, "diff: no CacheDir configured: give OLD and NEW");
         return CLI_ERROR;
     }
-    o3b_cache_path(ctx->cfg.cache_dir, ctx->cfg.instance, O3B_CACHE_PREVIOUS, prev, sizeof prev);
-    o3b_cache_path(ctx->cfg.cache_dir, ctx->cfg.instance, O3B_CACHE_CURRENT, cur, sizeof cur);
     return diff_tables(ctx, prev, cur);
 }

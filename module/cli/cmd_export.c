@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_export.c - `o365bypass export pac|squid`: the decision for other tools.
  *
@@ -15,7 +16,7 @@
 
 #include "cli.h"
 
-#include "o365bypass/cachefile.h"
+#include "o365bypass/io.h"
 #include "o365bypass/export.h"
 
 static const char export_help[] =

@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_fetch.c - `o365bypass fetch`: one refresh now, for cron or a mirror.
  *
  * Into CacheDir it is the module's own refresher (o3b_refresher_run: version
- * check, /endpoints, validation, shrink guard, previous kept, atomic write),
+ * check, /endpoints, validation, shrink and grow guards, previous kept,
+ * atomic write),
  * so a cron job leaves exactly the files the service would.  With -o FILE it
  * writes the raw validated response instead (an internal mirror serves the
  * web service's format): the version check is the refresher's, the download
@@ -17,10 +19,10 @@
 
 #include "cli.h"
 
-#include "o365bypass/cachefile.h"
 #include "o365bypass/fetcher.h"
-#include "o365bypass/loader.h"
+#include "o365bypass/io.h"
 #include "o365bypass/refresher.h"
+#include "o365bypass/store.h"
 #include "o365bypass/tablediff.h"
 
 static const char fetch_help[] =
@@ -33,8 +35,9 @@ static const char fetch_help[] =
     "\n"
     "  -o, --output FILE  write the raw validated response to FILE, atomically\n"
     "                     (for an internal mirror: point ServiceURL at it)\n"
-    "      --force        download even when the version is not newer; also skips\n"
-    "                     the shrink guard\n"
+    "      --force        download even when the version is not newer, and skip the\n"
+    "                     shrink and grow guards (the outright refusals stay): takes\n"
+    "                     a table they held back, like o365bypass_accept\n"
     "\n"
     "Without -o the table is stored in CacheDir exactly as the service's refresher\n"
     "does (previous one kept); running services load it on the c-icap command\n"
@@ -64,19 +67,18 @@ static void print_change(const struct cli_ctx *ctx, const o3b_table *before, con
 static int fetch_into_cache(struct cli_ctx *ctx, struct o3b_refresher *r, const o3b_table *current,
                             bool force)
 {
-    const struct o3b_config *cfg = &ctx->cfg;
+    struct o3b_store_params p = o3b_config_store_params(&ctx->cfg);
     o3b_table *fresh = NULL;
     enum o3b_refresh_outcome rc;
     char path[4096], prev[4096];
     o3b_err err = {{0}};
 
-    if (cfg->cache_dir[0] == '\0') {
+    if (o3b_store_path(&p, O3B_STORE_CURRENT, path, sizeof path) == NULL ||
+        o3b_store_path(&p, O3B_STORE_PREVIOUS, prev, sizeof prev) == NULL) {
         cli_error(ctx, "fetch: CacheDir is none: give -o FILE");
         return CLI_ERROR;
     }
     rc = o3b_refresher_run(r, force ? NULL : current, time(NULL), true, &fresh, &err);
-    o3b_cache_path(cfg->cache_dir, cfg->instance, O3B_CACHE_CURRENT, path, sizeof path);
-    o3b_cache_path(cfg->cache_dir, cfg->instance, O3B_CACHE_PREVIOUS, prev, sizeof prev);
     switch (rc) {
     case O3B_REFRESH_UPDATED:
         printf("%s updated: %s (previous kept as %s)\n", version_of(fresh), path, prev);

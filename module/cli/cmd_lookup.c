@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_lookup.c - `o365bypass lookup`: the service's decision, explained.
  *
@@ -6,6 +7,13 @@
  * o3b_decide() against the table and policy, exactly as a request would;
  * this file only explains the result: the matching entry, its endpoint set,
  * and which precedence rule or policy rule gave the verdict.
+ *
+ * With --server the same request line (o3b_target_text_request) also goes
+ * to the running service as Squid sends it: a header-only REQMOD with the
+ * Host header of the request target.  Its X-O365bypass-Decision header is
+ * printed beside the local decision (both are o3b_decision_format() text),
+ * and any difference is flagged DIFFERENT (exit status 3): the service runs
+ * with other settings, another table, or another version than this file.
  */
 #include <cJSON.h>
 #include <getopt.h>
@@ -17,19 +25,31 @@
 #include "o365bypass/policy.h"
 #include "o365bypass/target.h"
 
+#define SERVER_TIMEOUT 5 /* seconds per request to --server */
+
 static const char lookup_help[] =
-    "Usage: %s lookup [--json] URL|HOST[:PORT]|IP ...\n"
+    "Usage: %s lookup [--json] [--server HOST:PORT [--service NAME]] URL|HOST[:PORT]|IP ...\n"
     "\n"
     "Decide for each argument as the o365bypass service would for a request to it:\n"
-    "an absolute http(s) URL (port from the URL, else 80/443 by scheme), or HOST,\n"
-    "HOST:PORT, an IPv4 address or an IPv6 address (bracketed with a port), taken\n"
-    "as a CONNECT (port 443 when none).  The first word of each answer is `bypass`\n"
-    "or `inspect`; the lines below it say which entry matched and why.\n"
+    "an http:// URL as that request (port from the URL, else 80; plain http to\n"
+    "port 443 is a decrypted request), an https:// URL as the CONNECT a browser\n"
+    "sends for it, or HOST, HOST:PORT, an IPv4 address or an IPv6 address\n"
+    "(bracketed with a port), taken as a CONNECT (port 443 when none).  The first\n"
+    "word of each answer is `bypass` or `inspect`; the lines below it say which\n"
+    "entry matched and why.\n"
     "\n"
-    "  --json   one JSON object per argument, one per line\n"
+    "  --json            one JSON object per argument, one per line\n"
+    "  --server HOST:PORT\n"
+    "                    also ask the running service ([v6]:PORT for IPv6; 5 s\n"
+    "                    timeout): the same request goes to it as a REQMOD shaped\n"
+    "                    like Squid's (GET URL or CONNECT HOST:PORT with its Host\n"
+    "                    header); its X-O365bypass-Decision is printed beside the\n"
+    "                    local one and any difference is marked DIFFERENT\n"
+    "  --service NAME    the ICAP service to ask (default o365bypass)\n"
     "\n"
     "Exit status: 0 every argument is bypassed, 1 at least one is inspected,\n"
-    "2 usage or operational error.\n";
+    "2 usage or operational error, 3 the running service decided differently\n"
+    "for at least one argument (--server).\n";
 
 /* ---- words for people ------------------------------------------------------------ */
 
@@ -180,6 +200,121 @@ static void print_human(const char *input, const struct o3b_target *t, const str
     }
 }
 
+/* ---- the running service (--server) ---------------------------------------------------- */
+
+struct remote {
+    const char *text;    /* HOST:PORT as given */
+    const char *service; /* ICAP service name */
+    char host[256], port[8];
+};
+
+/* What the service said for one argument. */
+struct remote_answer {
+    bool asked;         /* false: the argument cannot be sent (see note) */
+    bool next_services; /* X-Next-Services present (the chain ends) */
+    char header[640];   /* its X-O365bypass-Decision */
+    const char *note;   /* why it was not asked */
+};
+
+/* "LINE\r\nHost: AUTHORITY\r\n\r\n" for the request line o3b_target_text_request
+   gives `input`, as Squid sends it.  false (with a.note) when it cannot be sent. */
+static bool squid_request(const char *input, char *http, size_t size, struct remote_answer *a)
+{
+    char line[8192 + 64];
+    const char *target, *auth, *end;
+    size_t len = o3b_target_text_request(input, line, sizeof line);
+
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) {
+            a->note = "not sent: it holds control characters";
+            return false;
+        }
+    if (len == 0 || (target = strchr(line, ' ')) == NULL ||
+        strchr(++target, ' ') != strrchr(line, ' ')) {
+        a->note = "not sent: it is not one request target";
+        return false;
+    }
+    end = strchr(target, ' ');
+    auth = strncmp(line, "CONNECT ", 8) == 0 ? target : strstr(target, "://");
+    auth = auth == target ? target : auth + 3;
+    if (auth != target)
+        end = auth + strcspn(auth, "/?# ");
+    snprintf(http, size, "%s\r\nHost: %.*s\r\n\r\n", line, (int)(end - auth), auth);
+    return true;
+}
+
+static int ask_service(struct cli_ctx *ctx, const struct remote *srv, const char *input,
+                       struct remote_answer *a)
+{
+    char http[2 * 8192 + 256], err[300], tmp[8];
+    struct icap_response r;
+
+    memset(a, 0, sizeof *a);
+    if (!squid_request(input, http, sizeof http, a))
+        return 0;
+    if (icap_reqmod(srv->host, srv->port, srv->service, http, SERVER_TIMEOUT, &r, err,
+                    sizeof err) != 0) {
+        cli_error(ctx, "lookup --server %s: %s", srv->text, err);
+        return -1;
+    }
+    a->asked = icap_header(r.headers, "X-O365bypass-Decision", a->header, sizeof a->header);
+    a->next_services = icap_header(r.headers, "X-Next-Services", tmp, sizeof tmp) != NULL;
+    if (!a->asked)
+        cli_error(ctx, "lookup --server %s: ICAP %d without an X-O365bypass-Decision header "
+                  "(is %s the o365bypass service?)", srv->text, r.status, srv->service);
+    icap_response_free(&r);
+    return a->asked ? 0 : -1;
+}
+
+/* Did the service decide otherwise than this configuration? */
+static bool differs(const struct o3b_decision *d, const struct remote_answer *a)
+{
+    char local[640];
+
+    o3b_decision_format(d, local, sizeof local);
+    return a->asked && strcmp(local, a->header) != 0;
+}
+
+/* Print the service's answer beside the local one; true when they differ. */
+static bool print_remote(const struct remote *srv, const struct o3b_decision *d,
+                         const struct remote_answer *a, bool quiet)
+{
+    char local[640];
+    bool differ;
+
+    if (!a->asked) {
+        if (!quiet)
+            printf("  service  %s\n", a->note);
+        return false;
+    }
+    o3b_decision_format(d, local, sizeof local);
+    differ = differs(d, a);
+    if (!quiet || differ)
+        printf("  service  %s says: %s%s\n", srv->text, a->header,
+               a->next_services ? " (X-Next-Services: ends the chain)" : "");
+    if (differ)
+        printf("  DIFFERENT  this configuration says: %s\n", local);
+    return differ;
+}
+
+static void add_remote_json(cJSON *o, const struct remote *srv, const struct o3b_decision *d,
+                            const struct remote_answer *a)
+{
+    cJSON *r;
+
+    if (srv == NULL)
+        return;
+    if (!a->asked) {
+        cJSON_AddNullToObject(o, "service");
+        return;
+    }
+    r = cJSON_AddObjectToObject(o, "service");
+    cJSON_AddStringToObject(r, "server", srv->text);
+    cJSON_AddStringToObject(r, "header", a->header);
+    cJSON_AddBoolToObject(r, "next_services", a->next_services);
+    cJSON_AddBoolToObject(r, "same", !differs(d, a));
+}
+
 /* ---- JSON ---------------------------------------------------------------------------- */
 
 static cJSON *set_json(const struct o3b_set *s)
@@ -227,7 +362,8 @@ static void add_match_json(cJSON *o, const struct o3b_decision *d)
                                                       : "table");
 }
 
-static int print_json(const char *input, const struct o3b_target *t, const struct o3b_decision *d)
+static int print_json(const char *input, const struct o3b_target *t, const struct o3b_decision *d,
+                      const struct remote *srv, const struct remote_answer *a)
 {
     cJSON *o = cJSON_CreateObject();
     char header[640], *text;
@@ -249,6 +385,7 @@ static int print_json(const char *input, const struct o3b_target *t, const struc
         cJSON_AddNullToObject(o, "set");
     o3b_decision_format(d, header, sizeof header);
     cJSON_AddStringToObject(o, "header", header);
+    add_remote_json(o, srv, d, a);
     text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (text == NULL)
@@ -260,18 +397,24 @@ static int print_json(const char *input, const struct o3b_target *t, const struc
 
 /* ---- the command ----------------------------------------------------------------------- */
 
-int cmd_lookup(struct cli_ctx *ctx, int argc, char **argv)
+/* Options of `lookup`; returns -1 to go on, else the exit code. */
+static int parse_options(struct cli_ctx *ctx, int argc, char **argv, bool *json,
+                         struct remote *srv, bool *use_server)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    char notes[2048];
-    bool json = false, any_inspect = false;
-    o3b_table *table;
-    int c, rc = CLI_OK;
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"server", required_argument, NULL, 's'},
+                                         {"service", required_argument, NULL, 'S'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
 
-    while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "js:h", opts, NULL)) != -1) {
         if (c == 'j')
-            json = true;
+            *json = true;
+        else if (c == 's')
+            srv->text = optarg;
+        else if (c == 'S')
+            srv->service = optarg;
         else if (c == 'h')
             return printf(lookup_help, ctx->prog) < 0 ? CLI_ERROR : CLI_OK;
         else
@@ -279,25 +422,55 @@ int cmd_lookup(struct cli_ctx *ctx, int argc, char **argv)
     }
     if (optind >= argc)
         return cli_usage_error(ctx, "lookup", "give at least one URL, host or address");
+    *use_server = srv->text != NULL;
+    if (*use_server && icap_split_server(srv->text, "1344", srv->host, sizeof srv->host,
+                                         srv->port, sizeof srv->port) != 0)
+        return cli_usage_error(ctx, "lookup", "--server '%s' is not HOST:PORT", srv->text);
+    if (!*use_server && srv->service != NULL)
+        return cli_usage_error(ctx, "lookup", "--service needs --server");
+    if (srv->service == NULL)
+        srv->service = "o365bypass";
+    return -1;
+}
+
+int cmd_lookup(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct remote srv = {0};
+    char notes[2048];
+    bool json = false, use_server = false, any_inspect = false, any_different = false;
+    o3b_table *table;
+    int rc = parse_options(ctx, argc, argv, &json, &srv, &use_server);
+
+    if (rc >= 0)
+        return rc;
+    rc = CLI_OK;
     table = cli_load_table(ctx, notes, sizeof notes);
     if (table == NULL)
         return CLI_ERROR;
     if (notes[0])
         cli_warn(ctx, "%s", notes);
     for (int i = optind; i < argc; i++) {
+        struct remote_answer remote = {0};
         struct o3b_target target;
         struct o3b_decision d;
         enum o3b_target_status st = o3b_target_parse_text(argv[i], &target);
 
         o3b_decide(table, &ctx->cfg.policy, &target, st, &d);
         any_inspect = any_inspect || d.verdict == O3B_INSPECT;
-        if (!json)
-            print_human(argv[i], &target, &d, &ctx->cfg.policy, ctx->quiet);
-        else if (print_json(argv[i], &target, &d) != 0)
+        if (use_server && ask_service(ctx, &srv, argv[i], &remote) != 0)
             rc = CLI_ERROR;
+        if (json) {
+            if (print_json(argv[i], &target, &d, use_server ? &srv : NULL, &remote) != 0)
+                rc = CLI_ERROR;
+            any_different = any_different || (remote.asked && differs(&d, &remote));
+            continue;
+        }
+        print_human(argv[i], &target, &d, &ctx->cfg.policy, ctx->quiet);
+        if (use_server && (remote.asked || remote.note))
+            any_different = print_remote(&srv, &d, &remote, ctx->quiet) || any_different;
     }
     o3b_table_free(&table);
     if (rc != CLI_OK)
         return rc;
-    return any_inspect ? CLI_NEGATIVE : CLI_OK;
+    return any_different ? CLI_DIFFERENT : any_inspect ? CLI_NEGATIVE : CLI_OK;
 }

@@ -1,25 +1,21 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_show.c - `o365bypass show`: the table, the policy, the refresh state.
  *
  * Everything comes from the core (table counts and tag, the finished policy)
- * and from the files the module keeps in CacheDir: the status file the
- * master writes after each refresh attempt ({"last_attempt": N,
- * "next_due": N, "result": "...", "client_request_id": "..."}), and a table
- * held back by the shrink guard.  Nothing here talks to the network.
+ * and, through the store, from the files the module keeps in CacheDir: the
+ * status the master writes after each refresh attempt, and a table held
+ * back by the shrink or grow guard.  Nothing here talks to the network.
  */
-#include <cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 
-#include "o365bypass/cachefile.h"
-#include "o365bypass/loader.h"
+#include "o365bypass/store.h"
 
 static const char show_help[] =
     "Usage: %s show\n"
@@ -27,7 +23,7 @@ static const char show_help[] =
     "Show the endpoint table (-t FILE, or what the service starts with): where it\n"
     "came from, its version, age and content tag, its counts; the policy in effect;\n"
     "and, from CacheDir, the last refresh result and any table held back by the\n"
-    "shrink guard.\n";
+    "shrink or grow guard.\n";
 
 static void show_table(const o3b_table *t)
 {
@@ -83,78 +79,51 @@ static void show_policy(const struct cli_ctx *ctx)
     printf("%s\n", p->n_tenants ? " (tenant pinning on)" : "(none: no tenant pinning)");
 }
 
-static const char *json_string(const cJSON *o, const char *name)
+/* The status the module's master writes after each refresh attempt. */
+static void show_status(const struct o3b_store_params *p)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-    return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
-}
-
-static long long json_number(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-    /* out of long long's range the cast is undefined: treat as unknown */
-    return cJSON_IsNumber(v) && v->valuedouble > -9.2e18 && v->valuedouble < 9.2e18
-               ? (long long)v->valuedouble
-               : 0;
-}
-
-/* status-<Instance>.json, written by the module's master after each attempt. */
-static void show_status(const struct o3b_config *cfg)
-{
+    struct o3b_refresh_status st;
     char path[4096], when[64], age[64];
-    size_t len;
     o3b_err err;
-    char *text;
-    cJSON *root;
-    long long attempt, next;
-    const char *result, *id;
+    int rc = o3b_store_status_read(p, &st, &err);
 
-    snprintf(path, sizeof path, "%s/status-%s.json", cfg->cache_dir, cfg->instance);
-    if (access(path, F_OK) != 0) {
+    o3b_store_path(p, O3B_STORE_STATUS, path, sizeof path);
+    if (rc == 1) {
         printf("  last refresh      none recorded (no %s)\n", path);
         return;
     }
-    text = o3b_read_file(path, 65536, &len, &err);
-    root = text ? cJSON_ParseWithLength(text, len) : NULL;
-    free(text);
-    if (root == NULL) {
+    if (rc != 0) {
         printf("  last refresh      %s is unreadable\n", path);
         return;
     }
-    attempt = json_number(root, "last_attempt");
-    next = json_number(root, "next_due");
-    result = json_string(root, "result");
-    id = json_string(root, "client_request_id");
-    printf("  last refresh      %s (%s ago): %s\n", cli_format_time(attempt, when, sizeof when),
-           cli_format_age((long long)time(NULL) - attempt, age, sizeof age), result ? result : "?");
-    if (next > 0)
-        printf("  next refresh      %s\n", cli_format_time(next, when, sizeof when));
-    if (id && id[0])
-        printf("  ClientRequestId   %s\n", id);
-    cJSON_Delete(root);
+    printf("  last refresh      %s (%s ago): %s\n",
+           cli_format_time(st.last_attempt, when, sizeof when),
+           cli_format_age((long long)time(NULL) - st.last_attempt, age, sizeof age),
+           st.result[0] ? st.result : "?");
+    if (st.last_success > 0)
+        printf("  last success      %s\n", cli_format_time(st.last_success, when, sizeof when));
+    if (st.next_due > 0)
+        printf("  next refresh      %s\n", cli_format_time(st.next_due, when, sizeof when));
+    if (st.client_request_id[0])
+        printf("  ClientRequestId   %s\n", st.client_request_id);
 }
 
-static void show_pending(const struct cli_ctx *ctx)
+static void show_pending(const struct o3b_store_params *p)
 {
-    const struct o3b_config *cfg = &ctx->cfg;
-    struct o3b_load_opts lo = {0};
     char path[4096];
     o3b_table *t;
     o3b_err err;
+    int rc = o3b_store_load(p, O3B_STORE_PENDING, &t, &err);
 
-    o3b_cache_path(cfg->cache_dir, cfg->instance, O3B_CACHE_PENDING, path, sizeof path);
-    if (access(path, F_OK) != 0)
+    o3b_store_path(p, O3B_STORE_PENDING, path, sizeof path);
+    if (rc == 1)
         return;
-    lo.max_bytes = (size_t)cfg->max_feed_bytes + 4096;
-    t = o3b_load_file(path, &lo, &err);
-    if (t != NULL) {
+    if (rc == 0) {
         struct o3b_table_counts c;
         o3b_table_get_counts(t, &c);
         printf("  PENDING           %s: version %s, %zu entries, held back by the shrink "
-               "guard;\n                    accept it with the c-icap command "
-               "o365bypass_accept\n",
+               "or grow guard\n                    (see the last refresh); accept it with the "
+               "c-icap command o365bypass_accept\n",
                path, o3b_table_meta(t)->version[0] ? o3b_table_meta(t)->version : "?", c.entries);
         o3b_table_free(&t);
     } else {
@@ -165,7 +134,16 @@ static void show_pending(const struct cli_ctx *ctx)
 static void show_refresh(const struct cli_ctx *ctx)
 {
     const struct o3b_config *cfg = &ctx->cfg;
-    struct stat st;
+    struct o3b_store_params p = o3b_config_store_params(cfg);
+    static const char *const dir_notes[] = {
+        [O3B_STORE_DIR_OK] = "",
+        [O3B_STORE_DIR_MISSING] = " (does not exist yet)",
+        [O3B_STORE_DIR_NOT_WRITABLE] = " (not writable by this user)",
+        [O3B_STORE_DIR_NOT_A_DIR] = " (NOT a directory)",
+        [O3B_STORE_DIR_ERROR] = " (cannot be examined)",
+    };
+    enum o3b_store_dir_state dir;
+    o3b_err err;
 
     printf("\nrefresh\n");
     if (cfg->refresh_interval > 0)
@@ -173,17 +151,15 @@ static void show_refresh(const struct cli_ctx *ctx)
     else
         printf("  RefreshInterval   0 (never fetched: cache or SeedFile only)\n");
     printf("  ServiceURL        %s (Instance %s)\n", cfg->service_url, cfg->instance);
-    printf("  SeedFile          %s\n", cfg->seed_file);
-    if (cfg->cache_dir[0] == '\0') {
+    printf("  SeedFile          %s\n", cfg->seed_file ? cfg->seed_file : "none");
+    dir = o3b_store_dir_check(&p, &err);
+    if (dir == O3B_STORE_DIR_NONE) {
         printf("  CacheDir          none\n");
         return;
     }
-    printf("  CacheDir          %s%s\n", cfg->cache_dir,
-           stat(cfg->cache_dir, &st) != 0 ? " (does not exist yet)"
-           : S_ISDIR(st.st_mode)          ? ""
-                                          : " (NOT a directory)");
-    show_status(cfg);
-    show_pending(ctx);
+    printf("  CacheDir          %s%s\n", cfg->cache_dir, dir_notes[dir]);
+    show_status(&p);
+    show_pending(&p);
 }
 
 int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
@@ -203,6 +179,7 @@ int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
     t = cli_load_table(ctx, notes, sizeof notes);
     if (t == NULL)
         return CLI_ERROR;
+    printf("module      o365bypass %s\n", O3B_VERSION);
     show_table(t);
     if (notes[0] && !ctx->quiet)
         printf("notes       %s\n", notes);

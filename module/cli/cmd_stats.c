@@ -1,15 +1,17 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_stats.c - `o365bypass stats`: the counters of a running c-icap.
  *
  * Two ICAP requests (icap_client.c): REQMOD to c-icap's info service
  * ("info?view=text", the page `c-icap-client -s "info?view=text" -req
  * http://x/` shows), whose "o365bypass Statistics" section holds the
- * counters glue_stats.c registers ("label : value", summed over the
+ * counters the module registers (counters.h; "label : value", summed over the
  * children), and OPTIONS to the o365bypass service for the
  * X-O365bypass-Table and X-O365bypass-Refresh headers (c-icap 0.5.10 has no
- * gauges).  Output for people, or the Prometheus text format: every known
- * label maps to a metric family with labels; a label this version does not
- * know is exported under a sanitized name instead of being dropped.
+ * gauges).  Output for people, or the Prometheus text format: every label
+ * the core's counter rows know (counters.h) maps to their family and label;
+ * a label this version does not know is exported under a sanitized name
+ * instead of being dropped.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -18,8 +20,7 @@
 
 #include "cli.h"
 
-#include "o365bypass/policy.h"
-#include "o365bypass/refresher.h"
+#include "o365bypass/counters.h"
 
 #define SECTION_TITLE "o365bypass Statistics"
 #define MAX_COUNTERS 128
@@ -165,101 +166,6 @@ static bool field(const char *header, const char *key, char *buf, size_t size)
 
 /* ---- Prometheus -------------------------------------------------------------------------- */
 
-struct family {
-    const char *name, *type, *help;
-};
-
-static const struct family families[] = {
-    {"o365bypass_requests_total", "counter", "ICAP requests the service classified, by method."},
-    {"o365bypass_connect_requests_total", "counter",
-     "Classified requests that were HTTP CONNECTs (HTTPS without ssl-bump)."},
-    {"o365bypass_decisions_total", "counter", "Decisions, by verdict."},
-    {"o365bypass_bypassed_total", "counter",
-     "Requests bypassed because of Microsoft's table, by category."},
-    {"o365bypass_bypassed_by_area_total", "counter",
-     "Requests bypassed because of Microsoft's table, by service area."},
-    {"o365bypass_also_bypass_hits_total", "counter",
-     "Requests bypassed because of the local AlsoBypass list."},
-    {"o365bypass_inspected_total", "counter", "Requests sent on to inspection, by reason."},
-    {"o365bypass_table_loads_total", "counter", "Endpoint tables loaded by the children."},
-    {"o365bypass_table_load_failures_total", "counter",
-     "Endpoint table files the children could not load."},
-    {"o365bypass_refresh_total", "counter", "Refresh attempts of the master, by outcome."},
-};
-
-struct mapping {
-    const char *label; /* as registered in glue_stats.c */
-    const char *family;
-    const char *key;   /* Prometheus label name, or NULL */
-    const char *value; /* its value (NULL: taken from a core name function below) */
-    int reason;        /* enum o3b_reason when value is NULL and key is "reason", else -1 */
-    int outcome;       /* enum o3b_refresh_outcome when key is "outcome", else -1 */
-};
-
-#define F_REQ "o365bypass_requests_total"
-#define F_BYP "o365bypass_bypassed_total"
-#define F_AREA "o365bypass_bypassed_by_area_total"
-#define F_INS "o365bypass_inspected_total"
-#define F_REF "o365bypass_refresh_total"
-/* clang-format off */
-#define REASON(l, r) {l, F_INS, "reason", NULL, r, -1}
-#define OUTCOME(l, o) {l, F_REF, "outcome", NULL, -1, o}
-/* clang-format on */
-
-/* Every counter label of glue_stats.c. */
-static const struct mapping mappings[] = {
-    {"REQMOD requests", F_REQ, "method", "REQMOD", -1, -1},
-    {"RESPMOD requests", F_REQ, "method", "RESPMOD", -1, -1},
-    {"CONNECT requests", "o365bypass_connect_requests_total", NULL, NULL, -1, -1},
-    {"bypassed", "o365bypass_decisions_total", "verdict", "bypass", -1, -1},
-    {"inspected", "o365bypass_decisions_total", "verdict", "inspect", -1, -1},
-    {"bypassed Optimize", F_BYP, "category", "Optimize", -1, -1},
-    {"bypassed Allow", F_BYP, "category", "Allow", -1, -1},
-    {"bypassed Default", F_BYP, "category", "Default", -1, -1},
-    {"bypassed Exchange", F_AREA, "area", "Exchange", -1, -1},
-    {"bypassed SharePoint", F_AREA, "area", "SharePoint", -1, -1},
-    {"bypassed Skype", F_AREA, "area", "Skype", -1, -1},
-    {"bypassed Common", F_AREA, "area", "Common", -1, -1},
-    {"bypassed MEM", F_AREA, "area", "MEM", -1, -1},
-    {"bypassed other area", F_AREA, "area", "Other", -1, -1},
-    {"AlsoBypass hits", "o365bypass_also_bypass_hits_total", NULL, NULL, -1, -1},
-    REASON("NeverBypass hits", O3B_R_NEVER),
-    REASON("inspected not listed", O3B_R_NOT_LISTED),
-    REASON("inspected port not listed", O3B_R_PORT),
-    REASON("inspected category", O3B_R_CATEGORY),
-    REASON("inspected service area", O3B_R_AREA),
-    REASON("inspected optional", O3B_R_OPTIONAL),
-    REASON("inspected other tenant", O3B_R_TENANT),
-    REASON("refused malformed", O3B_R_MALFORMED),
-    REASON("refused Host mismatch", O3B_R_MISMATCH),
-    {"table loads", "o365bypass_table_loads_total", NULL, NULL, -1, -1},
-    {"table load failures", "o365bypass_table_load_failures_total", NULL, NULL, -1, -1},
-    OUTCOME("refresh updated", O3B_REFRESH_UPDATED),
-    OUTCOME("refresh not modified", O3B_REFRESH_NOT_MODIFIED),
-    OUTCOME("refresh failed", O3B_REFRESH_FAILED),
-    OUTCOME("refresh refused invalid", O3B_REFRESH_INVALID),
-    OUTCOME("refresh refused shrink guard", O3B_REFRESH_SHRINK),
-    OUTCOME("refresh throttled", O3B_REFRESH_THROTTLED),
-    OUTCOME("refresh accepted", O3B_REFRESH_ACCEPTED),
-};
-
-static const struct mapping *mapping_of(const char *label)
-{
-    for (size_t i = 0; i < sizeof mappings / sizeof mappings[0]; i++)
-        if (strcmp(mappings[i].label, label) == 0)
-            return &mappings[i];
-    return NULL;
-}
-
-static const char *mapping_value(const struct mapping *m)
-{
-    if (m->value)
-        return m->value;
-    if (m->reason >= 0)
-        return o3b_reason_name((enum o3b_reason)m->reason);
-    return o3b_refresh_outcome_name((enum o3b_refresh_outcome)m->outcome);
-}
-
 /* A label value with \, " and newline escaped. */
 static void put_label_value(const char *v)
 {
@@ -275,21 +181,23 @@ static void put_label_value(const char *v)
     putchar('"');
 }
 
-static void prom_family(const struct family *f, const struct stats *st)
+static void prom_family(enum o3b_counter_family fam, const struct stats *st)
 {
+    const struct o3b_counter_family_info *f = &o3b_counter_families[fam];
     bool header = false;
 
     for (size_t i = 0; i < st->n; i++) {
-        const struct mapping *m = mapping_of(st->c[i].label);
-        if (m == NULL || strcmp(m->family, f->name) != 0)
+        enum o3b_counter c = o3b_counter_find(st->c[i].label);
+        const struct o3b_counter_row *r = c < O3B_C_COUNT ? o3b_counter_row(c) : NULL;
+        if (r == NULL || r->family != fam)
             continue;
         if (!header)
-            printf("# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, f->type);
+            printf("# HELP %s %s\n# TYPE %s counter\n", f->name, f->help, f->name);
         header = true;
         fputs(f->name, stdout);
-        if (m->key) {
-            printf("{%s=", m->key);
-            put_label_value(mapping_value(m));
+        if (r->key) {
+            printf("{%s=", r->key);
+            put_label_value(o3b_counter_value(c));
             putchar('}');
         }
         printf(" %llu\n", st->c[i].value);
@@ -339,7 +247,13 @@ static void prom_table(const struct stats *st)
     char v[128];
     bool first = true;
 
-    if (st->table[0] == '\0' || strcmp(st->table, "none") == 0)
+    if (field(st->table, "module", v, sizeof v)) {
+        printf("# HELP o365bypass_module_info The o365bypass module serving (OPTIONS).\n"
+               "# TYPE o365bypass_module_info gauge\no365bypass_module_info{version=");
+        put_label_value(v);
+        printf("} 1\n");
+    }
+    if (st->table[0] == '\0' || strncmp(st->table, "none", 4) == 0)
         return;
     printf("# HELP o365bypass_table_info The endpoint table in use (OPTIONS, one child).\n"
            "# TYPE o365bypass_table_info gauge\no365bypass_table_info{");
@@ -377,10 +291,10 @@ static void prom_refresh(const struct stats *st)
 
 static void print_prometheus(const struct stats *st)
 {
-    for (size_t f = 0; f < sizeof families / sizeof families[0]; f++)
-        prom_family(&families[f], st);
+    for (int f = 0; f < O3B_FAMILY_COUNT; f++)
+        prom_family((enum o3b_counter_family)f, st);
     for (size_t i = 0; i < st->n; i++)
-        if (mapping_of(st->c[i].label) == NULL)
+        if (o3b_counter_find(st->c[i].label) == O3B_C_COUNT)
             prom_unknown(&st->c[i]);
     prom_table(st);
     prom_refresh(st);
@@ -390,7 +304,11 @@ static void print_prometheus(const struct stats *st)
 
 static void print_human(const char *host, const char *port, const struct stats *st)
 {
+    char module[64];
+
     printf("o365bypass on c-icap %s port %s\n", host, port);
+    printf("module     %s\n",
+           field(st->table, "module", module, sizeof module) ? module : "(not in OPTIONS)");
     printf("table      %s\n", st->table[0] ? st->table : "(no OPTIONS answer)");
     printf("refresh    %s\n", st->refresh[0] ? st->refresh : "(no OPTIONS answer)");
     printf("\ncounters (summed over the c-icap children)\n");

@@ -1,9 +1,13 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * icap_client.c - a tiny blocking ICAP client (RFC 3507) for `stats`.
+ * icap_client.c - a tiny blocking ICAP client (RFC 3507) for `stats`, `lookup`.
  *
  * One request per connection: OPTIONS, or REQMOD with a minimal
  * encapsulated "GET http://x/" (what `c-icap-client -req http://x/` sends)
- * and no Allow: 204, so the server answers with its page.  The socket is
+ * and no Allow: 204, so the server answers with its page (`stats`); or a
+ * REQMOD shaped like Squid's for a header-only request (Allow: 204,
+ * Preview: 0, null body), so the service answers as it answers Squid
+ * (`lookup --server`).  The socket is
  * non-blocking and every wait is a poll() against one deadline for the whole
  * exchange; the answer is capped in size.  The response is re-parsed after
  * each read until complete: ICAP headers, the encapsulated header block,
@@ -280,23 +284,40 @@ static int read_response(int fd, long long deadline, struct icap_response *out, 
 
 /* ---- the request ------------------------------------------------------------------------ */
 
-int icap_request(const char *host, const char *port, const char *method, const char *service,
-                 int timeout_s, struct icap_response *out, char *errbuf, size_t errsize)
+/* The ICAP request: request line, Host, User-Agent, `extra` header lines
+   (CRLF-terminated, may be ""), Encapsulated for the HTTP header block
+   `http` (NULL: none), then that block.  Caller frees; NULL when out of memory. */
+static char *format_request(const char *host, const char *port, const char *method,
+                            const char *service, const char *extra, const char *http)
 {
-    static const char http_req[] = "GET http://x/ HTTP/1.0\r\nHost: x\r\n\r\n";
+    bool v6 = strchr(host, ':') != NULL;
+    const char *lb = v6 ? "[" : "", *rb = v6 ? "]" : "";
+    size_t http_len = http ? strlen(http) : 0;
+    size_t size = 2 * strlen(host) + strlen(port) * 2 + strlen(service) + strlen(extra) +
+                  http_len + 256;
+    char *req = malloc(size);
+
+    if (req != NULL)
+        snprintf(req, size,
+                 "%s icap://%s%s%s:%s/%s ICAP/1.0\r\nHost: %s%s%s:%s\r\n"
+                 "User-Agent: o365bypass/" O3B_VERSION "\r\n%sEncapsulated: %s%zu\r\n\r\n%s",
+                 method, lb, host, rb, port, service, lb, host, rb, port, extra,
+                 http ? "req-hdr=0, null-body=" : "null-body=", http_len, http ? http : "");
+    return req;
+}
+
+/* Send `req`, read one answer into `out`; every step before the deadline. */
+static int exchange(const char *host, const char *port, const char *req, int timeout_s,
+                    struct icap_response *out, char *errbuf, size_t errsize)
+{
     long long deadline = now_ms() + (long long)timeout_s * 1000;
-    bool v6 = strchr(host, ':') != NULL, reqmod = strcmp(method, "REQMOD") == 0;
-    char req[1024];
     int fd, rc;
 
     memset(out, 0, sizeof *out);
-    snprintf(req, sizeof req,
-             "%s icap://%s%s%s:%s/%s ICAP/1.0\r\nHost: %s%s%s:%s\r\n"
-             "User-Agent: o365bypass/" O3B_VERSION "\r\nEncapsulated: %s%zu\r\n\r\n%s",
-             method, v6 ? "[" : "", host, v6 ? "]" : "", port, service, v6 ? "[" : "", host,
-             v6 ? "]" : "", port,
-             reqmod ? "req-hdr=0, null-body=" : "null-body=", reqmod ? sizeof http_req - 1 : 0,
-             reqmod ? http_req : "");
+    if (req == NULL) {
+        set_err(errbuf, errsize, "out of memory");
+        return -1;
+    }
     fd = dial(host, port, deadline, errbuf, errsize);
     if (fd < 0)
         return -1;
@@ -309,6 +330,29 @@ int icap_request(const char *host, const char *port, const char *method, const c
     close(fd);
     if (rc != 0)
         icap_response_free(out);
+    return rc;
+}
+
+int icap_request(const char *host, const char *port, const char *method, const char *service,
+                 int timeout_s, struct icap_response *out, char *errbuf, size_t errsize)
+{
+    static const char http_req[] = "GET http://x/ HTTP/1.0\r\nHost: x\r\n\r\n";
+    bool reqmod = strcmp(method, "REQMOD") == 0;
+    char *req = format_request(host, port, method, service, "", reqmod ? http_req : NULL);
+    int rc = exchange(host, port, req, timeout_s, out, errbuf, errsize);
+
+    free(req);
+    return rc;
+}
+
+int icap_reqmod(const char *host, const char *port, const char *service, const char *http_head,
+                int timeout_s, struct icap_response *out, char *errbuf, size_t errsize)
+{
+    char *req = format_request(host, port, "REQMOD", service,
+                               "Allow: 204, trailers\r\nPreview: 0\r\n", http_head);
+    int rc = exchange(host, port, req, timeout_s, out, errbuf, errsize);
+
+    free(req);
     return rc;
 }
 

@@ -1,10 +1,15 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c - o365bypass: global options, configuration, dispatch, usage.
  *
  * Global options come before the subcommand (getopt_long with "+", so the
- * subcommand's own options are left to it).  The configuration is read with
- * the module's own reader (o3b_config_read_file: same directive table, same
- * checks, Include followed), so the CLI sees exactly what c-icap would; a
+ * subcommand's own options are left to it).  The configuration is c-icap's
+ * own c-icap.conf by default (else the include file): one source of settings
+ * for the service and the tool.  It is read with the module's own reader
+ * (o3b_config_read_scan: same directive table, same checks, Include followed
+ * with relative names in c-icap's configuration directory, as c-icap does),
+ * so the CLI sees exactly what c-icap would, and warns when no `Service
+ * o365bypass` line loads the module (directives c-icap would not use).  A
  * configuration with bad lines is refused (c-icap would refuse to start),
  * except by check-config, which exists to list them.
  */
@@ -18,8 +23,7 @@
 
 #include "cli.h"
 
-#include "o365bypass/loader.h"
-#include "o365bypass/refresher.h"
+#include "o365bypass/store.h"
 
 static const char usage_text[] =
     "Usage: %s [-c|--config FILE] [-t|--table FILE] [-q|--quiet] COMMAND [ARGS]\n"
@@ -29,17 +33,20 @@ static const char usage_text[] =
     "\n"
     "Global options:\n"
     "  -c, --config FILE  c-icap configuration to read o365bypass.* directives from\n"
-    "                     (follows Include; default %s if it exists,\n"
-    "                     else built-in defaults)\n"
+    "                     (follows Include); default: c-icap's own\n"
+    "                     %s if it exists, else\n"
+    "                     %s, else built-in defaults\n"
     "  -t, --table FILE   endpoint table (the web service's JSON or a CacheDir file);\n"
     "                     default: what the module starts with (CacheDir, else SeedFile)\n"
     "  -q, --quiet        print less (no notes or warnings; lookup: verdict lines only)\n"
     "  -h, --help         this help;  -V, --version  the version\n"
     "\n"
     "Commands:\n"
-    "  lookup [--json] URL|HOST[:PORT]|IP ...\n"
+    "  lookup [--json] [--server HOST:PORT] URL|HOST[:PORT]|IP ...\n"
     "                     decide for each argument like the service (port 443 when\n"
-    "                     none); exit 0 all bypassed, 1 any inspected, 2 error\n"
+    "                     none); with --server also ask the running service and\n"
+    "                     flag a DIFFERENT answer; exit 0 all bypassed, 1 any\n"
+    "                     inspected, 2 error, 3 the service decided otherwise\n"
     "  show               the table, its counts, the policy and the refresh status\n"
     "  diff [OLD NEW]     what changed between two table files (default: CacheDir's\n"
     "                     previous and current); exit 0 same, 1 different, 2 error\n"
@@ -57,13 +64,15 @@ static const char usage_text[] =
     "  check-config [FILE]\n"
     "                     report every bad o365bypass line as FILE:LINE: message;\n"
     "                     exit 0 clean, 1 bad lines, 2 unreadable\n"
+    "  check-config --list\n"
+    "                     every directive: type and bounds, default, help\n"
     "\n"
     "Exit codes: 0 success, 1 a negative answer (see the commands), 2 usage or\n"
     "operational error.  `%s COMMAND --help` describes a command.\n";
 
 static void usage(FILE *out, const char *prog)
 {
-    fprintf(out, usage_text, prog, O3B_DEFAULT_CONFIG, prog);
+    fprintf(out, usage_text, prog, O3B_CICAP_CONF, O3B_DEFAULT_CONFIG, prog);
 }
 
 /* ---- messages --------------------------------------------------------------------- */
@@ -142,14 +151,36 @@ static void report_bad_line(void *ud, const char *file, unsigned line, const cha
         fprintf(stderr, "%s: %s\n", file, message);
 }
 
-/* Read -c FILE or the default file (if it exists); finish the policy. */
-static int load_config(struct cli_ctx *ctx)
+void cli_warn_unloaded(const struct cli_ctx *ctx, const char *file,
+                       const struct o3b_config_scan *scan)
 {
+    if (scan->services > 0)
+        return;
+    if (scan->directives > 0)
+        cli_warn(ctx,
+                 "%s: no `Service o365bypass` line (in it or its Includes) loads the "
+                 "module, so c-icap does not use the %u o365bypass directive%s read here; "
+                 "is `Include o365bypass.conf` missing from c-icap.conf?",
+                 file, scan->directives, scan->directives == 1 ? "" : "s");
+    else
+        cli_warn(ctx,
+                 "%s does not load the o365bypass service (no `Service o365bypass` line, "
+                 "also not in its Includes): add `Include o365bypass.conf` to it; using "
+                 "the built-in defaults",
+                 file);
+}
+
+/* Read -c FILE or the default file (if it exists); finish the policy.
+   `warn`: say when the file loads no o365bypass service (for commands that
+   answer with these settings). */
+static int load_config(struct cli_ctx *ctx, bool warn)
+{
+    struct o3b_config_scan scan;
     o3b_err err;
     int bad;
 
     if (ctx->config_path != NULL) {
-        bad = o3b_config_read_file(&ctx->cfg, ctx->config_path, report_bad_line, NULL);
+        bad = cli_read_config(&ctx->cfg, ctx->config_path, &scan, report_bad_line);
         if (bad < 0) {
             cli_error(ctx, "cannot use the configuration %s", ctx->config_path);
             return -1;
@@ -159,6 +190,8 @@ static int load_config(struct cli_ctx *ctx)
                       ctx->config_path, bad, bad == 1 ? "" : "s");
             return -1;
         }
+        if (warn)
+            cli_warn_unloaded(ctx, ctx->config_path, &scan);
     }
     if (o3b_config_finish(&ctx->cfg, &err) != 0) {
         cli_error(ctx, "%s: %s", ctx->config_path ? ctx->config_path : "defaults", err.msg);
@@ -169,12 +202,11 @@ static int load_config(struct cli_ctx *ctx)
 
 o3b_table *cli_load_table_file(struct cli_ctx *ctx, const char *path)
 {
-    struct o3b_load_opts lo = {0};
+    struct o3b_store_params p = o3b_config_store_params(&ctx->cfg);
     o3b_table *t;
     o3b_err err;
 
-    lo.max_bytes = (size_t)ctx->cfg.max_feed_bytes + 4096;
-    t = o3b_load_file(path, &lo, &err);
+    t = o3b_store_load_path(&p, path, &err);
     if (t == NULL)
         cli_error(ctx, "%s", err.msg);
     return t;
@@ -182,16 +214,20 @@ o3b_table *cli_load_table_file(struct cli_ctx *ctx, const char *path)
 
 o3b_table *cli_load_table(struct cli_ctx *ctx, char *notes, size_t notes_size)
 {
-    o3b_table *t;
+    struct o3b_store_params p = o3b_config_store_params(&ctx->cfg);
+    struct o3b_store_choice choice;
 
     if (notes && notes_size)
         notes[0] = '\0';
     if (ctx->table_path != NULL)
         return cli_load_table_file(ctx, ctx->table_path);
-    t = o3b_startup_table(&ctx->cfg, notes, notes_size);
-    if (t == NULL)
+    if (o3b_store_choose(&p, NULL, &choice) != 0) {
         cli_error(ctx, "out of memory loading the start-up table");
-    return t;
+        return NULL;
+    }
+    if (notes && notes_size)
+        snprintf(notes, notes_size, "%s", choice.notes);
+    return choice.table;
 }
 
 /* ---- dispatch ----------------------------------------------------------------------- */
@@ -200,17 +236,18 @@ struct command {
     const char *name;
     int (*run)(struct cli_ctx *ctx, int argc, char **argv);
     bool needs_config; /* read and finish the configuration first */
+    bool uses_policy;  /* answers with the settings: warn when nothing loads them */
 };
 
 static const struct command commands[] = {
-    {"lookup", cmd_lookup, true},
-    {"show", cmd_show, true},
-    {"diff", cmd_diff, true},
-    {"fetch", cmd_fetch, true},
-    {"export", cmd_export, true},
-    {"stats", cmd_stats, false},
-    {"check-config", cmd_check_config, false},
-    {NULL, NULL, false},
+    {"lookup", cmd_lookup, true, true},
+    {"show", cmd_show, true, true},
+    {"diff", cmd_diff, true, false},
+    {"fetch", cmd_fetch, true, true},
+    {"export", cmd_export, true, true},
+    {"stats", cmd_stats, false, false},
+    {"check-config", cmd_check_config, false, false},
+    {NULL, NULL, false, false},
 };
 
 static const struct command *find_command(const char *name)
@@ -291,9 +328,10 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 ctx->prog);
         return CLI_ERROR;
     }
-    if (ctx->config_path == NULL && access(O3B_DEFAULT_CONFIG, F_OK) == 0)
-        ctx->config_path = O3B_DEFAULT_CONFIG;
-    if (cmd->needs_config && !asks_for_help(argc - optind, argv + optind) && load_config(ctx) != 0)
+    if (ctx->config_path == NULL)
+        ctx->config_path = cli_default_config();
+    if (cmd->needs_config && !asks_for_help(argc - optind, argv + optind) &&
+        load_config(ctx, cmd->uses_policy) != 0)
         return CLI_ERROR;
     argv += optind;
     argc -= optind;

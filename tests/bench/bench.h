@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench.h - small helpers shared by the micro-benchmarks (bench_lookup.c,
  * bench_table.c): a monotonic clock, medians, the CPU model, the build's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_lookup.c - micro-benchmark of the hot path: host and address lookups
  * against the real Worldwide table, next to a naive baseline and a floor.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_origin.c - a fast loopback HTTP/1.1 origin for the end-to-end benchmark.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_table.c - micro-benchmark of building the Worldwide table: time to
  * parse and build it from the file's bytes, and the memory it holds.
@@ -29,6 +30,7 @@
 
 #include "bench.h"
 #include "o365bypass/index.h"
+#include "o365bypass/io.h"
 #include "o365bypass/loader.h"
 #include "o365bypass/table.h"
 

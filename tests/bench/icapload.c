@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * icapload.c - closed-loop ICAP load generator for the o365bypass benchmarks.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * srv_noop.c - a c-icap service that does nothing: the floor of `make bench`.
  *

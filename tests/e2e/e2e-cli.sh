@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # e2e-cli.sh - the o365bypass command-line tool against real data and real tools.
 #
 # Phases (each a block of soft checks; all mismatches are reported at once):
@@ -144,6 +145,8 @@ phase_show_diff() {
     check_contains "IPv6        78 prefixes" "$out" "show IPv6 count"
     check_contains "tag         seed-" "$out" "show content tag"
     check_contains "BypassCategories  Optimize, Allow" "$out" "show policy"
+    check_eq 1 "$(grep -cE '^module +o365bypass [0-9]+\.[0-9]+\.[0-9]+$' <<< "$out" || true)" \
+        "show names the module version"
 
     # the files the module's master keeps in CacheDir
     local cache="$E2E_DIR/show-cache"
@@ -211,6 +214,7 @@ phase_fetch() {
     e2e_log "fetch"
     start_feed
     {
+        echo "Service o365bypass srv_o365bypass.so"
         echo "o365bypass.SeedFile $top_srcdir/module/data/endpoints-worldwide.json"
         echo "o365bypass.CacheDir $cache"
         echo "o365bypass.ServiceURL http://127.0.0.1:$FEED_PORT"
@@ -455,13 +459,14 @@ phase_stats() {
         "o365bypass.SeedFile $top_srcdir/module/data/endpoints-worldwide.json" \
         "o365bypass.CacheDir $E2E_DIR/cache" "o365bypass.RefreshInterval 0"
     echo "hello" > "$E2E_DIR/body.txt"
-    icap_req -req https://outlook.office.com/mail/      # bypass Optimize Exchange
+    icap_req -req http://outlook.office.com/mail/       # bypass Optimize Exchange
     icap_req -req http://outlook.office.com/            # bypass Optimize Exchange
-    icap_req -req https://teams.microsoft.com/          # bypass Allow Skype
-    icap_req -req https://www.office.com/               # inspect category
-    icap_req -req https://www.example.org/              # inspect not listed
-    icap_req -req https://outlook.office.com:8443/      # inspect port
-    icap_req -f "$E2E_DIR/body.txt" -resp https://contoso.sharepoint.com/x  # RESPMOD bypass
+    icap_req -req http://teams.microsoft.com/           # bypass Allow Skype
+    icap_req -req http://www.office.com/                # inspect category
+    icap_req -req http://www.example.org/               # inspect not listed
+    icap_req -req http://outlook.office.com:8443/       # inspect port
+    icap_req -req https://outlook.office.com/owa/       # inspect decrypted (an ssl-bump request)
+    icap_req -f "$E2E_DIR/body.txt" -resp http://contoso.sharepoint.com/x  # RESPMOD bypass
     # the children hand their counts to c-icap once a second: wait for them
     local i
     for (( i = 0; i < 50; i++ )); do
@@ -474,7 +479,8 @@ phase_stats() {
     printf '%s\n' "$out" > "$E2E_DIR/stats.txt"
     local label want
     declare -A expect=(
-        ["REQMOD requests"]=6 ["RESPMOD requests"]=1 ["bypassed"]=4 ["inspected"]=3
+        ["REQMOD requests"]=7 ["RESPMOD requests"]=1 ["bypassed"]=4 ["inspected"]=4
+        ["inspected decrypted"]=1
         ["bypassed Optimize"]=3 ["bypassed Allow"]=1 ["bypassed Exchange"]=2
         ["bypassed Skype"]=1 ["bypassed SharePoint"]=1 ["inspected category"]=1
         ["inspected not listed"]=1 ["inspected port not listed"]=1 ["refused malformed"]=0
@@ -485,6 +491,8 @@ phase_stats() {
             if ($0 == l) print v }' "$E2E_DIR/stats.txt")" "stats: $label"
     done
     check_contains "version=seed" "$out" "stats shows the X-O365bypass-Table header"
+    check_eq 1 "$(grep -cE '^module +[0-9]+\.[0-9]+\.[0-9]+$' <<< "$out" || true)" \
+        "stats names the running module's version (OPTIONS module=)"
     check_contains "interval=0" "$out" "stats shows the X-O365bypass-Refresh header"
 
     prom="$E2E_DIR/stats.prom"
@@ -492,10 +500,11 @@ phase_stats() {
     "$O3B_CLI" stats --server "127.0.0.1:$CICAP_PORT" --prometheus > "$prom" || rc=$?
     check_eq 0 "$rc" "stats --prometheus exit"
     declare -A pexpect=(
-        ['o365bypass_requests_total{method="REQMOD"}']=6
+        ['o365bypass_requests_total{method="REQMOD"}']=7
         ['o365bypass_requests_total{method="RESPMOD"}']=1
         ['o365bypass_decisions_total{verdict="bypass"}']=4
-        ['o365bypass_decisions_total{verdict="inspect"}']=3
+        ['o365bypass_decisions_total{verdict="inspect"}']=4
+        ['o365bypass_inspected_total{reason="decrypted"}']=1
         ['o365bypass_bypassed_total{category="Optimize"}']=3
         ['o365bypass_bypassed_total{category="Allow"}']=1
         ['o365bypass_bypassed_by_area_total{area="Exchange"}']=2
@@ -515,6 +524,8 @@ phase_stats() {
     done
     check_contains 'o365bypass_table_info{version="seed",tag="seed-' "$(cat "$prom")" \
         "prometheus: table info"
+    check_eq 1 "$(grep -cE '^o365bypass_module_info\{version="[0-9.]+"\} 1$' "$prom" || true)" \
+        "prometheus: module info"
     check_eq 0 "$(grep -c 'o365bypass_table_loads_total [0-9]' "$prom" >/dev/null; echo $?)" \
         "prometheus: table loads counter present"
     rc=0

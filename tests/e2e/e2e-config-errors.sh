@@ -1,5 +1,6 @@
 #!/bin/bash
-# e2e-config-errors.sh - a bad o365bypass value stops c-icap, and says which.
+# SPDX-License-Identifier: MIT
+# e2e-config-errors.sh - a bad o365bypass value stops c-icap (or the service), and says which.
 #
 # For each bad directive value c-icap is started in the foreground
 # (`c-icap -N -f CONF`, as a service manager would) with an otherwise good
@@ -17,6 +18,14 @@
 # Then a SeedFile that does not exist, with an empty CacheDir: c-icap starts
 # anyway with an EMPTY table (OPTIONS: sets=0 entries=0), bypasses nothing,
 # and logs the reason at DebugLevel 1.
+#
+# Last, what only the whole configuration can tell: a plain http:// ServiceURL
+# on a host that is not loopback is refused once all lines are read (an
+# AllowHttpServiceURL line may come after it), so c-icap runs on but refuses
+# the o365bypass service (ICAP 500 to OPTIONS and REQMOD, never a bypass;
+# Squid's bypass=on then sends everything to inspection), and says why on
+# stderr and in the ServerLog, naming o365bypass.ServiceURL and the value.
+# With `AllowHttpServiceURL on` after the ServiceURL line it serves.
 set -euo pipefail
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 
@@ -32,6 +41,7 @@ BAD_VALUES=(
     'MaxShrinkPercent|101|101'
     'TenantName|"bad_name"|bad_name'
     'SeedFile|relative/path|relative/path'
+    'DecryptedRequests|bypass|bypass'
 )
 STOP_LIMIT_S=10
 
@@ -146,7 +156,48 @@ log=$(grep -F 'o365bypass: ' "$CICAP_SERVER_LOG" || true)
 check_contains "SeedFile skipped: $E2E_DIR/no-such-dir/endpoints.json: No such file or directory" "$log" \
     "the error at DebugLevel 1 names the SeedFile"
 check_contains "EMPTY table: nothing is bypassed" "$log" "the error at DebugLevel 1 says the table is empty"
-check_eq 0 "$(grep -c 'start-up table from' <<< "$log" || true)" "no level-2 line at DebugLevel 1"
+check_eq 1 "$(grep -c 'start-up table from (empty), version (empty): 0 sets, 0 entries (empty)' <<< "$log" || true)" \
+    "the start-up table (source, version, counts) at DebugLevel 1"
+check_eq 1 "$(grep -cE 'version [0-9]+\.[0-9]+\.[0-9]+ loaded' <<< "$log" || true)" \
+    "the module version at DebugLevel 1"
+check_contains "; module=" "$options" "OPTIONS X-O365bypass-Table names the module version"
+cicap_stop
+
+# ---- a plain http:// ServiceURL: the service is refused, c-icap says why ------------
+
+HTTP_URL=http://endpoints.example.com
+# http_url_cicap LINE...: c-icap with ServiceURL $HTTP_URL and the lines after it
+http_url_cicap() {
+    start_cicap \
+        "DebugLevel 1" \
+        "Service o365bypass $O3B_MODULE" \
+        "o365bypass.SeedFile $SEED" \
+        "o365bypass.CacheDir $E2E_DIR/http-cache" \
+        "o365bypass.RefreshInterval 0" \
+        "o365bypass.ServiceURL $HTTP_URL" \
+        "$@"
+}
+e2e_log "ServiceURL $HTTP_URL"
+mkdir -p "$E2E_DIR/http-cache"
+http_url_cicap "# no AllowHttpServiceURL"
+options=$(timeout 5 "$CICAP_CLIENT" -i 127.0.0.1 -p "$CICAP_PORT" -s o365bypass 2>&1 || true)
+check_contains "ICAP/1.0 500" "$options" "ServiceURL $HTTP_URL: OPTIONS o365bypass"
+for target in outlook.office365.com:443 http://outlook.office365.com/; do
+    check_eq "500 -" "$(icap_once "$target")" "ServiceURL $HTTP_URL: REQMOD $target"
+done
+cicap_service_ok echo && check_eq yes yes "echo" || check_eq yes no "ServiceURL $HTTP_URL: echo still serves"
+logs_settle "$CICAP_SERVER_LOG"
+for out in "$CICAP_DIR/stdout.log" "$CICAP_SERVER_LOG"; do
+    message=$(grep -m1 -F "o365bypass.ServiceURL: " "$out" || true)
+    check_contains "o365bypass.ServiceURL: '$HTTP_URL' is plain http" "$message" \
+        "ServiceURL $HTTP_URL: ${out#"$E2E_DIR"/} names the directive and the value"
+    check_contains "o365bypass.AllowHttpServiceURL on" "$message" \
+        "ServiceURL $HTTP_URL: ${out#"$E2E_DIR"/} names the opt-in"
+done
+cicap_stop
+http_url_cicap "o365bypass.AllowHttpServiceURL on"
+cicap_service_ok o365bypass && check_eq serves serves "AllowHttpServiceURL on" \
+    || check_eq serves refused "ServiceURL $HTTP_URL with AllowHttpServiceURL on after it"
 cicap_stop
 
 check_done

@@ -88,117 +88,18 @@ module_lines() {
     )
 }
 
-info_page() {
-    timeout 5 "$CICAP_CLIENT" -i 127.0.0.1 -p "$CICAP_PORT" -s "info?view=text" \
-        -req http://x/ 2>/dev/null || true
-}
-
-# counter LABEL: the summed o365bypass counter (0 when absent).
-counter() {
-    info_page | awk -v label="$1" -F' : ' '$1 == label { print $2 + 0; found = 1; exit }
-        END { if (!found) print 0 }'
-}
-
-# The children c-icap lists, sorted, comma-separated.
-child_pids() {
-    info_page | awk -F': *' '$1 == "Child pids" { print $2; exit }' \
-        | tr ' ' '\n' | grep -E '^[0-9]+$' | sort -n | paste -sd, -
-}
-
-write_probe() {
-    cat > "$E2E_DIR/probe.py" <<'EOF'
-"""probe.py PORT PIDS MAXCONN TARGET...: one line per child reached,
-"pid version target=decision ...", over connections held open in turn."""
-import socket
-import sys
-import time
-
-
-def read_head(sock):
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        data = sock.recv(4096)
-        if not data:
-            raise OSError("connection closed")
-        buf += data
-        if len(buf) > 65536:
-            raise OSError("response head too large")
-    return buf.split(b"\r\n\r\n", 1)[0].decode("latin-1")
-
-
-def header(head, name):
-    for line in head.split("\r\n")[1:]:
-        key, _, value = line.partition(":")
-        if key.strip().lower() == name.lower():
-            return value.strip()
-    return None
-
-
-def options(sock, port):
-    sock.sendall(("OPTIONS icap://127.0.0.1:%d/o365bypass ICAP/1.0\r\n"
-                  "Host: 127.0.0.1:%d\r\nEncapsulated: null-body=0\r\n\r\n"
-                  % (port, port)).encode())
-    fields = {}
-    for part in (header(read_head(sock), "X-O365bypass-Table") or "").split(";"):
-        key, _, value = part.strip().partition("=")
-        fields[key] = value
-    return fields.get("pid", "?"), fields.get("version", "?")
-
-
-def decision(sock, port, target):
-    http = "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (target, target)
-    sock.sendall(("REQMOD icap://127.0.0.1:%d/o365bypass ICAP/1.0\r\n"
-                  "Host: 127.0.0.1:%d\r\nAllow: 204\r\nPreview: 0\r\n"
-                  "Encapsulated: req-hdr=0, null-body=%d\r\n\r\n%s"
-                  % (port, port, len(http), http)).encode())
-    words = (header(read_head(sock), "X-O365bypass-Decision") or "-").replace(";", " ").split()
-    return words[0] if words else "-"
-
-
-def main():
-    port, want, max_conns = int(sys.argv[1]), set(sys.argv[2].split(",")), int(sys.argv[3])
-    targets = sys.argv[4:]
-    held, seen = [], {}
-    deadline = time.monotonic() + 8
-    try:
-        while len(held) < max_conns and not want <= set(seen) \
-                and time.monotonic() < deadline:
-            sock = socket.create_connection(("127.0.0.1", port), timeout=2)
-            held.append(sock)
-            try:
-                pid, version = options(sock, port)
-                if pid not in seen:
-                    seen[pid] = [version] + ["%s=%s" % (t, decision(sock, port, t))
-                                             for t in targets]
-            except OSError:
-                break  # no thread free anywhere: this round is over
-    finally:
-        for sock in held:
-            sock.close()
-    for pid in sorted(seen):
-        print(pid, " ".join(seen[pid]))
-
-
-main()
-EOF
-}
+info_page() { cicap_info_page; }
+counter() { cicap_counter "$1"; }
+child_pids() { cicap_child_pids; }
 
 # probe: every child's "pid version target=decision..." into PROBE_OUT.
 probe() {
-    PROBE_OUT=$(timeout 15 "$PYTHON3" "$E2E_DIR/probe.py" "$CICAP_PORT" "$PIDS" \
-        $(( CHILDREN * THREADS_PER_CHILD - 4 )) "$TARGET_V6" "$TARGET_SET33") || true
+    icap_probe_children "$PIDS" $(( CHILDREN * THREADS_PER_CHILD - 4 )) "$TARGET_V6" \
+        "$TARGET_SET33"
 }
 
 # all_children_at VERSION: did the last probe reach every child, all at VERSION?
-all_children_at() {
-    local pid line n=0
-    for pid in ${PIDS//,/ }; do
-        line=$(awk -v p="$pid" '$1 == p' <<< "$PROBE_OUT")
-        [[ "$(awk '{print $2}' <<< "$line")" == "$1" ]] || return 1
-        n=$(( n + 1 ))
-    done
-    (( n == CHILDREN ))
-}
+all_children_at() { probe_all_at "$PIDS" "$1"; }
 
 probe_until_version() { probe; all_children_at "$1"; }
 
@@ -242,7 +143,6 @@ icapload_binary() {
 command -v "${CC:-cc}" > /dev/null || [[ -x "$top_builddir/tests/bench/icapload" ]] \
     || skip "no C compiler for tests/bench/icapload.c"
 mkdir -p "$E2E_DIR/cache"
-write_probe
 icapload_binary
 start_feed "$VERSION_A" "$FILE_A"
 module_lines

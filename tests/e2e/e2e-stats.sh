@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # e2e-stats.sh - every o365bypass counter, header and log attribute, exact.
 #
 # c-icap runs the built module with 2 children (StartServers = MaxServers =
@@ -20,14 +21,18 @@
 #      BypassCategories Optimize Allow Default, RequiredOnly on;
 #      DebugLevel 8: one trace line per request
 #   C  the seed, ServiceAreas Exchange (Common, the prerequisite, stays bypassed)
+#   T1 T2  what an ssl-bump Squid sends: decrypted requests (https URLs, plain
+#      http to 443), the client's SNI in X-O365bypass-SNI, the generated
+#      CONNECT of peek-and-splice; T1 DecryptedRequests inspect, T2 sni-bound
 #   R  a loopback feed (tests/tools/feedserver.py) as ServiceURL,
-#      RefreshInterval 3600, DebugLevel 2; started first, so its automatic
+#      RefreshInterval 3600, DebugLevel 1 (Debian's default: what happened
+#      must be logged there); started first, so its automatic
 #      first refresh (updated) happens while A-C run; then o365bypass_refresh
 #      under faults: not modified, failed (500), invalid (bad JSON), shrink guard,
-#      accept, throttled (429, twice), and a reload over a corrupt cache
+#      accept, grow guard, throttled (429, twice), and a reload over a corrupt cache
 #      file; OPTIONS headers (X-O365bypass-Table, ISTag, X-O365bypass-Refresh)
 #      of every child after each step that changes them.
-# Finally every label of module/glue_stats.c must have been proven non-zero
+# Finally every label of module/counters.c must have been proven non-zero
 # in at least one instance.  E2E_KEEP=1 keeps the temp dir.
 set -euo pipefail
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
@@ -52,7 +57,9 @@ write_client() {
       each child's response head, heads separated by an empty line
   icap.py run PORT CHILDREN MAXCONN SPEC
       SPEC rows "ICAPMETHOD|REQUEST-LINE|HOST,HOST...|EXPECTED" (HOSTS "-":
-      no Host header) sent round-robin over one connection per child; prints
+      no Host header; ICAPMETHOD "REQMOD;sni=NAME" also sends the ICAP header
+      "X-O365bypass-SNI: NAME", as Squid's adaptation_meta does) sent
+      round-robin over one connection per child; prints
       "row<TAB>pid<TAB>status<TAB>next-services<TAB>decision" per row
       (next-services: "empty", "absent" or the value)."""
 import socket
@@ -111,10 +118,12 @@ def encapsulate(imethod, line, hosts):
 
 
 def send(sock, port, imethod, line, hosts):
+    imethod, _, meta = imethod.partition(";sni=")
+    extra = "X-O365bypass-SNI: %s\r\n" % meta if meta else ""
     encap, body = encapsulate(imethod, line, hosts)
     sock.sendall(("%s icap://127.0.0.1:%d/o365bypass ICAP/1.0\r\n"
-                  "Host: 127.0.0.1:%d\r\nAllow: 204\r\nPreview: 0\r\n"
-                  "Encapsulated: %s\r\n\r\n%s" % (imethod, port, port, encap, body))
+                  "Host: 127.0.0.1:%d\r\nAllow: 204\r\nPreview: 0\r\n%s"
+                  "Encapsulated: %s\r\n\r\n%s" % (imethod, port, port, extra, encap, body))
                  .encode("latin-1"))
     head = read_head(sock)
     nxt = header(head, "X-Next-Services")
@@ -170,11 +179,11 @@ EOF
 
 # ---- counters --------------------------------------------------------------------
 
-# Every label glue_stats.c registers, in its order (the table of labels).
+# Every label the counter rows of module/counters.c register, in their order.
 read_labels() {
-    mapfile -t LABELS < <(sed -n '/^static char labels/,/^};/p' "$top_srcdir/module/glue_stats.c" \
-        | sed -n 's/^ *\[O3B_C_[A-Z_]*\] = "\(.*\)",$/\1/p')
-    (( ${#LABELS[@]} >= 30 )) || hard_error "cannot read the counter labels of glue_stats.c"
+    mapfile -t LABELS < <(grep -oE '\{"[^"]+", O3B_FAMILY_' "$top_srcdir/module/counters.c" \
+        | sed -E 's/^\{"([^"]+)".*/\1/')
+    (( ${#LABELS[@]} >= 30 )) || hard_error "cannot read the counter labels of counters.c"
     declare -gA PROVEN=()
 }
 
@@ -207,7 +216,7 @@ counter() { read_counters; echo "${COUNTERS[$1]:-absent}"; }
 _counter_is() { [[ "$(counter "$1")" == "$2" ]]; }
 
 # check_counters WHAT EXPECTED_ARRAY_NAME: every label exactly (unnamed: 0),
-# and the page lists exactly the labels of glue_stats.c.
+# and the page lists exactly the labels of counters.c.
 # Do the counters on the info page equal the wanted values (absent = 0)?
 _counters_match() {
     local label
@@ -510,8 +519,10 @@ EOF
         "A: start-up table line"
     check_eq "$CHILDREN" "$(module_log_lines 'reload command: table seed-[0-9a-f]+ in use in pid' | grep -vc 'main proc' || true)" \
         "A: one reload line per child"
-    check_eq 0 "$(module_log_lines ' -> |example\.org|office365\.com|sharepoint\.com' | grep -c . || true)" \
+    check_eq 0 "$(module_log_lines ' -> |example\.org|office365\.com|sharepoint\.com' | grep -v ': endpoint table ' | grep -c . || true)" \
         "A: module lines about single requests at DebugLevel 7"
+    check_eq 1 "$(module_log_lines 'reload command: endpoint table \(no version: seed\) -> \(no version: seed\): sets \+0 -0 ~0' | grep -c . || true)" \
+        "A: the master logs the reload and what it changed"
     cicap_stop
 }
 
@@ -598,6 +609,81 @@ EOF
     cicap_stop
 }
 
+# ---- T: TLS - decrypted requests, the SNI, the generated CONNECT ------------------------------
+
+# What an ssl-bump Squid sends: bumped requests arrive with an https URL (or,
+# for the absolute form inside the tunnel, plain http to port 443) and a Host
+# the client wrote; with `adaptation_meta X-O365bypass-SNI "%ssl::>sni"` the
+# client's TLS server name comes along.  T1 runs the default
+# (DecryptedRequests inspect), T2 sni-bound.
+phase_t() {
+    e2e_log "---- T1: DecryptedRequests inspect (default)"
+    start_instance T1 3 \
+        "o365bypass.SeedFile $SEED" \
+        "o365bypass.RefreshInterval 0"
+    cat > "$E2E_DIR/T1.spec" <<'EOF'
+# decrypted: never bypassed by default, whatever Host and SNI say
+REQMOD|GET https://outlook.office.com/owa/ HTTP/1.1|outlook.office.com|inspect; reason=decrypted
+REQMOD;sni=outlook.office.com|POST https://outlook.office.com/exfil HTTP/1.1|outlook.office.com|inspect; reason=decrypted
+REQMOD|POST http://outlook.office.com:443/exfil HTTP/1.1|outlook.office.com:443|inspect; reason=decrypted
+RESPMOD|GET https://contoso.sharepoint.com/r HTTP/1.1|contoso.sharepoint.com|inspect; reason=decrypted
+# the forged-Host reproducer: the SNI names the real destination
+REQMOD;sni=evil.example|POST https://outlook.office.com/exfil HTTP/1.1|outlook.office.com|inspect; reason=sni-mismatch; sni=evil.example
+REQMOD;sni=outlook.office.com|CONNECT evil.example:443 HTTP/1.1|evil.example:443|inspect; reason=sni-mismatch; sni=outlook.office.com
+REQMOD;sni=52.96.1.1|CONNECT 52.96.1.1:443 HTTP/1.1|52.96.1.1:443|inspect; reason=sni-mismatch; sni=invalid
+# not decrypted: the tunnels themselves, and Squid's generated CONNECT
+# (peek, then splice at step 2: Host without port, on any port)
+REQMOD;sni=-|CONNECT outlook.office.com:443 HTTP/1.1|outlook.office.com:443|bypass; set=1; category=Optimize; area=Exchange
+REQMOD;sni=outlook.office365.com|CONNECT outlook.office365.com:993 HTTP/1.1|outlook.office365.com|bypass; set=2; category=Allow; area=Exchange
+REQMOD|CONNECT outlook.office365.com:993 HTTP/1.1|outlook.office365.com:443|inspect; reason=host-mismatch
+EOF
+    run_rows T1 "$E2E_DIR/T1.spec"
+    # shellcheck disable=SC2034 # read by name in check_counters
+    declare -gA EXPECT_T1=(
+        ["REQMOD requests"]=9 ["RESPMOD requests"]=1 ["CONNECT requests"]=5
+        ["bypassed"]=2 ["inspected"]=8
+        ["bypassed Optimize"]=1 ["bypassed Allow"]=1 ["bypassed Exchange"]=2
+        ["inspected decrypted"]=4 ["inspected SNI mismatch"]=3 ["refused Host mismatch"]=1
+    )
+    check_counters T1 EXPECT_T1
+    logs_settle "$O365_LOG"
+    check_eq 3 "$(o365_log_count 'REQMOD o365bypass inspect decrypted - - - -')" \
+        "T1: access log, REQMOD decrypted"
+    check_eq 1 "$(o365_log_count 'RESPMOD o365bypass inspect decrypted - - - -')" \
+        "T1: access log, RESPMOD decrypted"
+    check_eq 3 "$(o365_log_count 'REQMOD o365bypass inspect sni-mismatch - - - -')" \
+        "T1: access log, SNI mismatch"
+    cicap_stop
+
+    e2e_log "---- T2: DecryptedRequests sni-bound"
+    start_instance T2 3 \
+        "o365bypass.SeedFile $SEED" \
+        "o365bypass.RefreshInterval 0" \
+        "o365bypass.DecryptedRequests sni-bound"
+    cat > "$E2E_DIR/T2.spec" <<'EOF'
+# bound: the client's SNI is the request's host; then the table and policy decide
+REQMOD;sni=outlook.office.com|GET https://outlook.office.com/owa/ HTTP/1.1|outlook.office.com|bypass; set=1; category=Optimize; area=Exchange; match=outlook.office.com
+RESPMOD;sni=Outlook.Office.com.|GET https://outlook.office.com/r HTTP/1.1|outlook.office.com|bypass; set=1; category=Optimize
+REQMOD;sni=www.office.com|GET https://www.office.com/ HTTP/1.1|www.office.com|inspect; reason=category; set=147
+# unbound: no SNI, Squid's "-", a foreign or malformed one
+REQMOD|GET https://outlook.office.com/owa/ HTTP/1.1|outlook.office.com|inspect; reason=decrypted; detail=no-sni
+REQMOD;sni=-|POST http://outlook.office.com:443/exfil HTTP/1.1|outlook.office.com:443|inspect; reason=decrypted; detail=no-sni
+REQMOD;sni=evil.example|POST https://outlook.office.com/exfil HTTP/1.1|outlook.office.com|inspect; reason=sni-mismatch; sni=evil.example
+REQMOD;sni=evil.example|POST http://outlook.office.com:443/exfil HTTP/1.1|outlook.office.com:443|inspect; reason=sni-mismatch; sni=evil.example
+REQMOD;sni=outlook.office.com:443|GET https://outlook.office.com/ HTTP/1.1|outlook.office.com|inspect; reason=sni-mismatch; sni=invalid
+EOF
+    run_rows T2 "$E2E_DIR/T2.spec"
+    # shellcheck disable=SC2034 # read by name in check_counters
+    declare -gA EXPECT_T2=(
+        ["REQMOD requests"]=7 ["RESPMOD requests"]=1
+        ["bypassed"]=2 ["inspected"]=6
+        ["bypassed Optimize"]=2 ["bypassed Exchange"]=2
+        ["inspected category"]=1 ["inspected decrypted"]=2 ["inspected SNI mismatch"]=3
+    )
+    check_counters T2 EXPECT_T2
+    cicap_stop
+}
+
 # ---- R: refresh outcomes -----------------------------------------------------------------------
 
 
@@ -625,7 +711,7 @@ loads_reach() {
 start_r() {
     e2e_log "---- R: started now, its automatic first refresh happens while A-C run"
     start_feed 2025111400 "$FEED_FILE"
-    start_instance R 2 \
+    start_instance R 1 \
         "o365bypass.SeedFile $SEED" \
         "o365bypass.ServiceURL http://127.0.0.1:$FEED_PORT" \
         "o365bypass.RefreshInterval 3600" \
@@ -686,13 +772,20 @@ EOF
     refresh_step accept o365bypass_accept "refresh accepted" 1
     loads_reach "$(( 2 * CHILDREN ))"
     check_options "R after accept" 2025111600 3 3
+    # the small table plus a registrable domain it does not bypass
+    "$PYTHON3" -c 'import json, sys; t = json.load(open(sys.argv[1])); t.append({"id": 990,
+"serviceArea": "Common", "urls": ["*.amazonaws.com"], "category": "Optimize", "required": True})
+json.dump(t, open(sys.argv[2], "w"))' "$E2E_DIR/small.json" "$E2E_DIR/grown.json"
+    feed_control "version=2025111650&file=$E2E_DIR/grown.json"
+    refresh_step "grow guard" o365bypass_refresh "refresh refused grow guard" 1
+    check_options "R while the grow guard holds a table back" 2025111600 3 3
     feed_control "version=2025111700&fault=429&target=endpoints"
     refresh_step "HTTP 429" o365bypass_refresh "refresh throttled" 1
     local endpoints_calls
     endpoints_calls=$(feed_calls endpoints)
     refresh_step "inside the 429 wait" o365bypass_refresh "refresh throttled" 2
     check_eq "$endpoints_calls" "$(feed_calls endpoints)" "R: no /endpoints call inside the 429 wait"
-    check_eq 4 "$endpoints_calls" "R: /endpoints calls (update, invalid, shrink, 429)"
+    check_eq 5 "$endpoints_calls" "R: /endpoints calls (update, invalid, shrink, grow, 429)"
     printf '{"o365bypass": 1, "endpoints": [{"id": ' > "$cache"
     refresh_step "reload over a corrupt cache file" o365bypass_reload "table load failures" "$CHILDREN"
     sleep 1.5   # a child tick (1 s) must not count it again
@@ -701,26 +794,27 @@ EOF
     declare -gA EXPECT_R=(
         ["refresh updated"]=1 ["refresh not modified"]=1 ["refresh failed"]=1
         ["refresh refused invalid"]=1 ["refresh refused shrink guard"]=1
+        ["refresh refused grow guard"]=1
         ["refresh throttled"]=2 ["refresh accepted"]=1
         ["table loads"]=$(( 2 * CHILDREN )) ["table load failures"]=$CHILDREN
     )
     check_counters R EXPECT_R
-    # DebugLevel 2: table changes and errors, nothing of level 3
+    # DebugLevel 1: what happened, and nothing of level 3
     logs_settle "$CICAP_SERVER_LOG"
-    check_eq 1 "$(module_log_lines 'start-up table from .*endpoints-worldwide\.json' | grep -c . || true)" \
-        "R: start-up table line at level 2"
-    check_eq 1 "$(module_log_lines 'endpoint table \(no version: seed\) -> 2025111400: ' | grep -c . || true)" \
-        "R: table change seed -> 2025111400 at level 2"
-    check_eq 1 "$(module_log_lines 'endpoint table 2025111400 -> 2025111600: ' | grep -c . || true)" \
-        "R: table change 2025111400 -> 2025111600 (accept) at level 2"
-    check_eq 1 "$(module_log_lines 'accept: the table held back by the shrink guard is now in use' | grep -c . || true)" \
-        "R: accept line at level 2"
+    check_eq 1 "$(module_log_lines 'start-up table from .*endpoints-worldwide\.json, version \(no version: seed\): 64 sets, 333 entries \(SeedFile\)' | grep -c . || true)" \
+        "R: start-up table line (source, version, counts) at level 1"
+    check_eq 1 "$(module_log_lines 'refresh: endpoint table \(no version: seed\) -> 2025111400: ' | grep -c . || true)" \
+        "R: table change seed -> 2025111400 at level 1"
+    check_eq 1 "$(module_log_lines 'accept: endpoint table 2025111400 -> 2025111600: ' | grep -c . || true)" \
+        "R: table change 2025111400 -> 2025111600 (accept) at level 1"
+    check_eq 1 "$(module_log_lines 'accept: the table held back by the shrink or grow guard is now in use' | grep -c . || true)" \
+        "R: accept line at level 1"
     check_ge 1 "$(module_log_lines 'refresh failed; the table in use stays' | grep -c . || true)" \
         "R: failed refresh logged at level 1"
     check_eq "$CHILDREN" "$(module_log_lines 'reload command: table not reloaded, the one in use stays' | grep -vc 'main proc' || true)" \
         "R: failed reload logged by every child"
     check_eq 0 "$(module_log_lines 'in use in pid|refresh every|the table in use is the latest' | grep -c . || true)" \
-        "R: no level-3 lines at DebugLevel 2"
+        "R: no level-3 lines at DebugLevel 1"
     cicap_stop
 }
 
@@ -730,12 +824,12 @@ EOF
 write_client
 read_labels
 : > "$E2E_DIR/summary.txt"
-# E2E_PHASES="a b c r" (the default) runs every phase; a subset is for
+# E2E_PHASES="a b c t r" (the default) runs every phase; a subset is for
 # debugging and skips the "every counter proven" check.
-PHASES=${E2E_PHASES:-a b c r}
+PHASES=${E2E_PHASES:-a b c t r}
 if [[ " $PHASES " == *" r "* ]]; then start_r; fi
 for phase in $PHASES; do "phase_$phase"; done
-if [[ "$PHASES" == "a b c r" ]]; then
+if [[ "$PHASES" == "a b c t r" ]]; then
     for label in "${LABELS[@]}"; do
         [[ -n "${PROVEN[$label]:-}" ]] \
             || check_eq "proven" "not proven" "counter '$label' exact and non-zero in some instance"

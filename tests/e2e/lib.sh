@@ -29,8 +29,9 @@
 #
 # Environment (make check exports these; defaults suit a manual run):
 #   top_srcdir top_builddir O3B_MODULE O3B_CLI O3B_ACL CICAP_SERVER
-#   CICAP_CLIENT SQUID PYTHON3; E2E_ACL_HELPER: the helper command Squid runs
-#   in mode fast (default O3B_ACL); E2E_KEEP=1 keeps the temp dir after a successful run;
+#   CICAP_CLIENT SQUID PYTHON3; E2E_ACL_HELPER: the helper command Squid
+#   runs in mode fast (default O3B_ACL); E2E_KEEP=1 keeps the temp dir after
+#   a successful run;
 #   E2E_CICAP_ACCESS_LOG=none: c-icap without an access log (load tests);
 #   E2E_VALGRIND=1: c-icap runs under valgrind memcheck (see the valgrind
 #   section below; `make check-valgrind`).
@@ -184,11 +185,17 @@ e2e_init() {
     e2e_log "$E2E_NAME: temp dir $E2E_DIR"
 }
 
+# e2e_on_exit CMD ARGS...: run CMD at exit, after every process we started
+# is stopped (e.g. delete a network namespace the test created).
+declare -ga _E2E_ON_EXIT=()
+e2e_on_exit() { _E2E_ON_EXIT+=("$(printf '%q ' "$@")"); }
+
 _e2e_exit_trap() {
-    local rc=$?
+    local rc=$? cmd
     set +e
     trap - EXIT INT TERM
     e2e_stop_all
+    for cmd in "${_E2E_ON_EXIT[@]}"; do eval "$cmd"; done
     if _e2e_valgrind_on && ! e2e_valgrind_verdict && (( rc == 0 )); then
         rc=1
     fi
@@ -307,19 +314,24 @@ _tcp_accepts() { timeout 2 bash -c ": > /dev/tcp/$1/$2" 2>/dev/null; }
 
 # ---- origin -----------------------------------------------------------------
 
+# _origin_try ADDR DIR ORIGIN_ARGS...: start origin.py on ADDR with its log
+# and ready file in DIR; true when it listens on every --port/--tls-port.
 _origin_try() {
     local addr=$1 dir=$2
     shift 2
-    local args=() port
-    for port in "$@"; do args+=(--port "$port"); done
+    local ports=() arg prev="" port
+    for arg in "$@"; do
+        [[ "$prev" == --port || "$prev" == --tls-port ]] && ports+=("$arg")
+        prev=$arg
+    done
     rm -f "$dir/ready"
-    "$PYTHON3" "$E2E_LIB_DIR/origin.py" --addr "$addr" "${args[@]}" \
+    "$PYTHON3" "$E2E_LIB_DIR/origin.py" --addr "$addr" "$@" \
         --log "$dir/requests.log" --ready-file "$dir/ready" \
         >> "$dir/origin.out.log" 2>&1 &
     ORIGIN_PID=$!
     _e2e_register origin "$ORIGIN_PID"
     wait_until 10 _origin_ready "$ORIGIN_PID" "$dir/ready" || true
-    for port in "$@"; do
+    for port in "${ports[@]}"; do
         if ! _pid_alive "$ORIGIN_PID" || ! _tcp_accepts "$addr" "$port"; then
             stop_pid "$ORIGIN_PID" 2
             _e2e_forget "$ORIGIN_PID"
@@ -333,30 +345,92 @@ _origin_ready() { [[ -s "$2" ]] || ! _pid_alive "$1"; }
 
 # start_origin ADDR PORT...: start origin.py on loopback ADDR (or "auto":
 # 127.0.0.42, else a random 127.42.x.y when that is taken, e.g. by a
-# concurrent run).  Exports ORIGIN_ADDR, ORIGIN_PID, ORIGIN_LOG (one line
-# per request: port method host path body-bytes).
+# concurrent run), plain HTTP on each PORT.  Exports ORIGIN_ADDR, ORIGIN_PID,
+# ORIGIN_LOG (one line per request: port method host path body-bytes sha256
+# sni).
 start_origin() {
-    local want=${1:?start_origin ADDR PORT...} addr tries=1 i
+    local want=${1:?start_origin ADDR PORT...} port args=()
     shift
-    local dir="$E2E_DIR/origin"
+    for port in "$@"; do args+=(--port "$port"); done
+    start_origin_in origin "$want" "${args[@]}"
+    export ORIGIN_ADDR ORIGIN_PID ORIGIN_LOG
+}
+
+# start_origin_in NAME ADDR ORIGIN_ARGS...: start origin.py with
+# ORIGIN_ARGS (--port P, --tls-port P, --cert/--key/--sni-cert: see
+# origin.py), its log and files in E2E_DIR/NAME.  ADDR "auto" is 127.0.0.42
+# and "auto-N" 127.0.0.N, else (taken, e.g. by a concurrent run) a random
+# 127.42.x.y / 127.N.x.y.  Sets ORIGIN_ADDR, ORIGIN_PID, ORIGIN_LOG.
+start_origin_in() {
+    local name=${1:?start_origin_in NAME ADDR ARGS...} want=${2:?start_origin_in NAME ADDR ARGS...}
+    shift 2
+    local dir="$E2E_DIR/$name" addr tries=1 i base=""
     mkdir -p "$dir"
-    [[ "$want" == auto ]] && tries=4
+    case $want in
+        auto) base=42 ;;
+        auto-*) base=${want#auto-} ;;
+    esac
+    [[ -n "$base" ]] && tries=4
     for (( i = 0; i < tries; i++ )); do
         addr=$want
-        if [[ "$want" == auto ]]; then
-            addr=127.0.0.42
-            (( i > 0 )) && addr="127.42.$(( RANDOM % 250 + 1 )).$(( RANDOM % 250 + 1 ))"
+        if [[ -n "$base" ]]; then
+            addr=127.0.0.$base
+            (( i > 0 )) && addr="127.$base.$(( RANDOM % 250 + 1 )).$(( RANDOM % 250 + 1 ))"
         fi
         if _origin_try "$addr" "$dir" "$@"; then
             ORIGIN_ADDR=$addr
             ORIGIN_LOG="$dir/requests.log"
-            export ORIGIN_ADDR ORIGIN_PID ORIGIN_LOG
-            e2e_log "origin on $addr ports $* (pid $ORIGIN_PID)"
+            e2e_log "$name on $addr: $* (pid $ORIGIN_PID)"
             return 0
         fi
-        e2e_log "origin: cannot listen on $addr ports $*"
+        e2e_log "$name: cannot listen on $addr: $*"
     done
-    hard_error "origin did not start (see origin/origin.out.log)"
+    hard_error "$name did not start (see $name/origin.out.log)"
+}
+
+# ---- the module in every child (tests/tools/icap_probe.py) -----------------
+
+# cicap_info_page: c-icap's info page as text ("" when it does not answer).
+cicap_info_page() {
+    timeout 5 "$CICAP_CLIENT" -i 127.0.0.1 -p "$CICAP_PORT" -s "info?view=text" \
+        -req http://x/ 2>/dev/null || true
+}
+
+# cicap_counter LABEL: the summed o365bypass counter (0 when absent).
+cicap_counter() {
+    cicap_info_page | awk -v label="$1" -F' : ' '$1 == label { print $2 + 0; found = 1; exit }
+        END { if (!found) print 0 }'
+}
+
+# cicap_child_pids: the children c-icap lists, sorted, comma-separated.
+cicap_child_pids() {
+    cicap_info_page | awk -F': *' '$1 == "Child pids" { print $2; exit }' \
+        | tr ' ' '\n' | grep -E '^[0-9]+$' | sort -n | paste -sd, -
+}
+
+# icap_probe_children PIDS MAXCONN TARGET...: into PROBE_OUT one line per
+# child reached, "pid version target=decision ..." (icap_probe.py: CONNECT
+# for host:port, GET for http://...; decision bypass, inspect or -).
+icap_probe_children() {
+    PROBE_OUT=$(timeout 15 "$PYTHON3" "$top_srcdir/tests/tools/icap_probe.py" \
+        "$CICAP_PORT" "$@") || true
+}
+
+# probe_all_at PIDS VERSION: did the last probe reach every pid of PIDS
+# (comma-separated), each serving VERSION?
+probe_all_at() {
+    local pid line
+    for pid in ${1//,/ }; do
+        line=$(awk -v p="$pid" '$1 == p' <<< "${PROBE_OUT:-}")
+        [[ -n "$line" && "$(awk '{print $2}' <<< "$line")" == "$2" ]] || return 1
+    done
+}
+
+# icap_once TARGET: "STATUS DECISION-HEADER" of one REQMOD ("000 -" when
+# nothing answered).
+icap_once() {
+    timeout 10 "$PYTHON3" "$top_srcdir/tests/tools/icap_probe.py" --once "$CICAP_PORT" "$1" \
+        2>/dev/null || echo "000 -"
 }
 
 # ---- the loopback feed (tests/tools/feedserver.py) ------------------------
@@ -627,7 +701,7 @@ cicap_stop() {
 # ---- Squid ------------------------------------------------------------------
 
 # The Squid access log format: fields separated by '|', header value raw.
-E2E_SQUID_LOGFORMAT="E2E|%rm|%ru|%>Hs|%'{X-O365bypass-Decision}adapt::<last_h|%adapt::sum_trs|%adapt::all_trs|%{o365bypass_verdict}note|%{o365bypass_reason}note"
+E2E_SQUID_LOGFORMAT="E2E|%rm|%ru|%>Hs|%'{X-O365bypass-Decision}adapt::<last_h|%adapt::sum_trs|%adapt::all_trs"
 
 _squid_hosts_file() {
     printf '%s %s\n' "$ORIGIN_ADDR" "${E2E_TEST_HOSTS[*]}" > "$1"
@@ -636,14 +710,21 @@ _squid_hosts_file() {
 
 # Mode fast: the shipped conf/squid-o365bypass-acl.conf with this run's
 # ports and paths (module and DLP stand-in on our c-icap, the built helper
-# reading our c-icap.conf); its access_log line gives way to ours.
+# reading our c-icap.conf); its access_log lines give way to ours.  Every
+# example value must be there: a shipped file that changed shape fails
+# loudly instead of testing something else.
 _squid_fast_adaptation() {
+    local conf="$top_srcdir/conf/squid-o365bypass-acl.conf" want
+    for want in icap://127.0.0.1:1344/o365bypass icap://127.0.0.1:1345/dlp_reqmod \
+        icap://127.0.0.1:1345/dlp_respmod /usr/lib/squid/o365bypass-acl \
+        '-c /etc/c-icap/c-icap.conf' 'access_log daemon:'; do
+        grep -qF -- "$want" "$conf" || hard_error "conf/squid-o365bypass-acl.conf: '$want' not found"
+    done
     sed -e "s|icap://127\.0\.0\.1:1344/o365bypass|icap://127.0.0.1:$CICAP_PORT/o365bypass|" \
         -e "s|icap://127\.0\.0\.1:1345/dlp_[a-z]*|icap://127.0.0.1:$CICAP_PORT/echo|" \
         -e "s|/usr/lib/squid/o365bypass-acl|${E2E_ACL_HELPER:-$O3B_ACL}|" \
         -e "s|-c /etc/c-icap/c-icap\.conf|-c $CICAP_DIR/c-icap.conf|" \
-        -e '/^access_log /d' \
-        "$top_srcdir/conf/squid-o365bypass-acl.conf"
+        -e '/^access_log /d' "$conf"
 }
 
 # The adaptation part of squid.conf for MODE (checked by start_squid).
@@ -681,9 +762,21 @@ EOF
 
 _squid_write_conf() {
     local dir=$1 port=$2 mode=$3
-    cat > "$dir/squid.conf" <<EOF
-# written by tests/e2e/lib.sh, mode $mode
-http_port 127.0.0.1:$port
+    {
+        echo "# written by tests/e2e/lib.sh, mode $mode"
+        echo "http_port 127.0.0.1:$port"
+        squid_base_conf "$dir"
+        _squid_adaptation "$mode"
+    } > "$dir/squid.conf"
+    chmod 0644 "$dir/squid.conf"
+}
+
+# squid_base_conf DIR: the squid.conf lines every test Squid shares (no
+# port, no adaptation): files under DIR, the e2e access log, names from
+# hosts_file only, and the loopback guard before any allow.
+squid_base_conf() {
+    local dir=$1
+    cat <<EOF
 visible_hostname o3b-e2e
 cache_effective_user proxy
 cache deny all
@@ -713,9 +806,7 @@ http_access deny !Safe_ports
 http_access deny CONNECT !SSL_ports
 http_access allow localhost
 http_access deny all
-$(_squid_adaptation "$mode")
 EOF
-    chmod 0644 "$dir/squid.conf"
 }
 
 # Probe through Squid; also true when Squid died (stop waiting).
@@ -741,13 +832,23 @@ _squid_ready() {
 # Needs ORIGIN_ADDR and, unless MODE is none, CICAP_PORT.  Exports
 # SQUID_PORT SQUID_PID SQUID_DIR SQUID_ACCESS_LOG SQUID_MODE.
 start_squid() {
-    local mode=${1:?start_squid MODE} dir attempt port name
+    local mode=${1:?start_squid MODE}
     case $mode in
         none) ;;
         chain|chain-broken|chain-dead|dlp-only|fast)
             [[ -n "${CICAP_PORT:-}" ]] || hard_error "start_squid $mode: start c-icap first" ;;
         *) hard_error "start_squid: unknown mode '$mode'" ;;
     esac
+    start_squid_with _squid_write_conf "$mode"
+}
+
+# start_squid_with WRITER MODE: start_squid with the squid.conf written by
+# `WRITER DIR PORT MODE` into DIR/squid.conf; PORT is the forward-proxy
+# http_port the readiness probe uses (the writer may pick more ports with
+# free_port).  MODE only names the instance and its dir.
+start_squid_with() {
+    local writer=${1:?start_squid_with WRITER MODE} mode=${2:?start_squid_with WRITER MODE}
+    local dir attempt port name
     _E2E_INSTANCE=$(( _E2E_INSTANCE + 1 ))
     dir="$E2E_DIR/squid$_E2E_INSTANCE-$mode"
     name="o3be2e$$x$_E2E_INSTANCE"    # -n: unique shm segment names
@@ -756,7 +857,7 @@ start_squid() {
     [[ -f "$E2E_DIR/hosts" ]] || _squid_hosts_file "$E2E_DIR/hosts"
     for attempt in 1 2 3; do
         port=$(free_port) || hard_error "no free port for Squid"
-        _squid_write_conf "$dir" "$port" "$mode"
+        "$writer" "$dir" "$port" "$mode"
         if ! "$SQUID" -k parse -n "$name" -f "$dir/squid.conf" > "$dir/squid-parse.txt" 2>&1; then
             grep -v 'Processing:' "$dir/squid-parse.txt" | tail -n 20 >&2
             fail "squid -k parse rejected ${dir#"$E2E_DIR"/}/squid.conf"
@@ -910,8 +1011,7 @@ module_decision() {
 
 # squid_field URL FIELD: a field of Squid's last log line for URL (%ru),
 # numbered as in E2E_SQUID_LOGFORMAT: 2 method, 4 status, 5 decision,
-# 6 sum_trs, 7 all_trs, 8 and 9 the helper's verdict and reason notes ("-"
-# when there is no such line).
+# 6 sum_trs, 7 all_trs ("-" when there is no such line).
 squid_field() {
     local fields
     _e2e_need_freeze

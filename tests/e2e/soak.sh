@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # soak.sh - sustained ICAP load on a real c-icap while the endpoint table is
 # swapped every second: no failed request, no wrong answer, every swap seen
 # by every child, resident memory flat.
@@ -103,7 +104,7 @@ icapload_binary() {
 }
 
 # wrap_table SRC VERSION OUT: the raw JSON in the CacheDir wrapper
-# (include/o365bypass/cachefile.h), body embedded byte for byte.
+# (include/o365bypass/store.h), body embedded byte for byte.
 wrap_table() {
     {
         printf '{"o365bypass": 1, "instance": "Worldwide", "version": "%s", ' "$2"

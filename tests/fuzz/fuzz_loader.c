@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_loader.c - libFuzzer target for the JSON loader (loader.h) and what
  * reads a loaded table: counts, tag, index lookups and the diff (tablediff.h).

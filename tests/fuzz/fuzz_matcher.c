@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_matcher.c - libFuzzer target for the hot path: index lookups, the
  * glob matcher and the bypass decision (index.h, host.h, policy.h).
@@ -17,9 +18,12 @@
  *    candidate count, in the table, in the policy lists and in a small
  *    index built from the input's own patterns;
  *  - o3b_glob_match() against the dynamic-programming glob on raw bytes;
- *  - the decision recomputed from policy.h's rules (NeverBypass first,
- *    then AlsoBypass, then the table's winner, category, area,
- *    RequiredOnly and an independent reading of tenant.h's namespaces);
+ *  - the decision recomputed from policy.h's rules (a foreign or malformed
+ *    SNI, then decrypted requests per DecryptedRequests, NeverBypass, then
+ *    AlsoBypass, then the table's winner, category, area, RequiredOnly and
+ *    an independent reading of tenant.h's namespaces), for each target
+ *    without an SNI, with its own host as SNI, and with a foreign and a
+ *    malformed one (the loose policy is DecryptedRequests sni-bound);
  *  - the same decision for the host in uppercase with a trailing dot;
  *  - tenant pinning (o3b_tenant_allows) of the input's own patterns.
  */
@@ -77,6 +81,7 @@ static void build_policies(struct o3b_policy *p)
         o3b_policy_init(&p[i]);
     p[1].categories = (1u << O3B_CAT_COUNT) - 1u;
     p[1].areas = O3B_AREAS_ALL & ~(1u << O3B_AREA_SKYPE);
+    p[1].decrypted = O3B_DECRYPTED_SNI_BOUND;
     p[2].required_only = true;
     add_items(&p[2], never_items, sizeof never_items / sizeof never_items[0],
               o3b_policy_add_never);
@@ -374,6 +379,24 @@ static void check_format(const struct o3b_decision *d)
     O3B_FUZZ_CHECK(n == strlen(tiny) && n < sizeof tiny);
 }
 
+/* policy.h rules 2 and 3, read from the header: the reason they give, or
+   O3B_R_COUNT when they let the request through. */
+static enum o3b_reason tls_reason(const struct o3b_policy *p, const struct o3b_target *t)
+{
+    bool decrypted = t->form != O3B_FORM_CONNECT &&
+                     (t->scheme == O3B_SCHEME_HTTPS || (t->scheme == O3B_SCHEME_HTTP && t->port == 443));
+
+    if (t->sni_state == O3B_SNI_BAD)
+        return O3B_R_SNI_MISMATCH;
+    if (t->sni_state == O3B_SNI_OK &&
+        (t->kind != O3B_KIND_NAME || strlen(t->sni) != t->host_len ||
+         memcmp(t->sni, t->host, t->host_len) != 0))
+        return O3B_R_SNI_MISMATCH;
+    if (decrypted && (p->decrypted != O3B_DECRYPTED_SNI_BOUND || t->sni_state != O3B_SNI_OK))
+        return O3B_R_DECRYPTED;
+    return O3B_R_COUNT;
+}
+
 /* Recompute the decision for an OK target and compare; `hit` is the
    brute-force lookup of the target in the table. */
 static void check_decision(const struct world *w, const struct o3b_policy *p,
@@ -381,10 +404,15 @@ static void check_decision(const struct world *w, const struct o3b_policy *p,
                            const struct o3b_decision *d)
 {
     struct probe q = probe_of(t);
+    enum o3b_reason tls = tls_reason(p, t);
 
     O3B_FUZZ_CHECK((d->verdict == O3B_BYPASS) == (d->reason == O3B_R_TABLE ||
                                                   d->reason == O3B_R_ALSO));
     check_format(d);
+    if (tls != O3B_R_COUNT) {
+        O3B_FUZZ_CHECK(d->reason == tls && d->verdict == O3B_INSPECT && d->set == NULL);
+        return;
+    }
     if (list_hits(p->never.ix, &q, t->port)) {
         O3B_FUZZ_CHECK(d->reason == O3B_R_NEVER && d->entry != NULL);
         O3B_FUZZ_CHECK(entry_matches(d->entry, &q));
@@ -419,31 +447,56 @@ static void check_shouted(const struct world *w, const struct o3b_target *t,
     struct o3b_decision d2;
     size_t n = 0;
 
+    if (t->form == O3B_FORM_ABSOLUTE) /* keep the form: "http://HOST.:port/" */
+        n += (size_t)snprintf(text, sizeof text, "http://");
     if (t->kind == O3B_KIND_IPV6)
         text[n++] = '[';
     for (size_t i = 0; i < t->host_len; i++)
         text[n++] = (t->host[i] >= 'a' && t->host[i] <= 'z') ? (char)(t->host[i] - 32) : t->host[i];
-    snprintf(text + n, sizeof text - n, "%s:%u",
-             t->kind == O3B_KIND_IPV6 ? "]" : t->kind == O3B_KIND_NAME ? "." : "", t->port);
+    snprintf(text + n, sizeof text - n, "%s:%u%s",
+             t->kind == O3B_KIND_IPV6 ? "]" : t->kind == O3B_KIND_NAME ? "." : "", t->port,
+             t->form == O3B_FORM_ABSOLUTE ? "/" : "");
     O3B_FUZZ_CHECK(o3b_target_parse_text(text, &again) == O3B_TARGET_OK);
+    again.sni_state = t->sni_state;
+    again.sni_len = t->sni_len;
+    memcpy(again.sni, t->sni, sizeof again.sni);
     for (int i = 0; i < N_POLICIES; i++) {
         o3b_decide(w->table, &w->policies[i], &again, O3B_TARGET_OK, &d2);
         O3B_FUZZ_CHECK(same_decision(&d[i], &d2));
     }
 }
 
-static void decide_all(const struct world *w, const struct o3b_target *t)
+static void decide_one(const struct world *w, const struct o3b_target *t,
+                       const struct o3b_hit *hit)
 {
     struct o3b_decision d[N_POLICIES];
+
+    for (int i = 0; i < N_POLICIES; i++) {
+        o3b_decide(w->table, &w->policies[i], t, O3B_TARGET_OK, &d[i]);
+        check_decision(w, &w->policies[i], t, hit, &d[i]);
+    }
+    check_shouted(w, t, d);
+}
+
+/* Without an SNI, with its own host, a foreign name and a malformed one. */
+static void decide_all(const struct world *w, const struct o3b_target *t)
+{
+    static const char *const other_sni[] = {"sni.other.example", "52.96.1.1"};
     struct probe q = probe_of(t);
+    struct o3b_target with;
     struct o3b_hit hit;
 
     check_lookup(o3b_table_index(w->table), &q, t->port, &hit);
-    for (int i = 0; i < N_POLICIES; i++) {
-        o3b_decide(w->table, &w->policies[i], t, O3B_TARGET_OK, &d[i]);
-        check_decision(w, &w->policies[i], t, &hit, &d[i]);
+    decide_one(w, t, &hit);
+    with = *t;
+    o3b_target_set_sni(&with, t->host, t->host_len);
+    O3B_FUZZ_CHECK(with.sni_state == (t->kind == O3B_KIND_NAME ? O3B_SNI_OK : O3B_SNI_BAD));
+    decide_one(w, &with, &hit);
+    for (size_t i = 0; i < sizeof other_sni / sizeof other_sni[0]; i++) {
+        with = *t;
+        o3b_target_set_sni(&with, other_sni[i], strlen(other_sni[i]));
+        decide_one(w, &with, &hit);
     }
-    check_shouted(w, t, d);
 }
 
 /* The host line through parse_text(), then every policy; returns the target. */

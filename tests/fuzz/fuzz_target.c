@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_target.c - libFuzzer target for the request-target parser (target.h).
  *

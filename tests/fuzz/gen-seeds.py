@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """gen-seeds.py - (re)write the seed corpora of the fuzz targets.
 
 Not part of the build: run it by hand after tests/data changes, then commit
@@ -12,6 +13,10 @@ stay.  Output is deterministic.
   target   one input per row of tests/data/hostile-targets.tsv (escapes and
            {repeat} decoded; request line, then the Host values, joined by
            '\\n'), named by a short hash; rows over 16 KiB are left out
+  headers  one header block per row of tests/data/hostile-targets.tsv (the
+           request line, then "Host: VALUE" per Host value, then a User-Agent
+           line, joined by '\\n'), the same in other Host spellings for a few,
+           and hand-made blocks: nine Host lines, look-alike names, no colon
   matcher  every URL pattern of the feed files instantiated, plus look-alikes
            (apex, glued prefix, appended domain, wrong TLD, case and trailing
            dot, URL and host:port forms), each with the pattern as a line for
@@ -81,6 +86,38 @@ def target_seeds(src):
             data = b"\n".join(parts)
             if len(data) <= TARGET_SEED_MAX:
                 seeds.append(data)
+    return seeds
+
+
+# ---- headers --------------------------------------------------------------------
+
+def header_seeds(src):
+    seeds = []
+    spellings = [b"Host: ", b"host:", b"HOST \t: "]
+    with open(os.path.join(src, "tests/data/hostile-targets.tsv"), encoding="latin-1") as f:
+        for n, row in enumerate(f):
+            row = row.rstrip("\n")
+            if not row or row.startswith("#"):
+                continue
+            fields = row.split("\t")
+            parts = [decode_escapes(expand_repeats(x)) for x in fields[3:]]
+            spelling = spellings[n % len(spellings)]
+            lines = [parts[0]] + [spelling + v for v in parts[1:]] + [b"User-Agent: seed"]
+            data = b"\n".join(lines)
+            if len(data) <= TARGET_SEED_MAX:
+                seeds.append(data)
+    seeds += [
+        b"GET / HTTP/1.1\n" + b"\n".join(b"Host: outlook.office.com" for _ in range(9)),
+        b"GET / HTTP/1.1\n" + b"\n".join(b"X-Host: a%d.example" % i for i in range(9))
+        + b"\nHost: outlook.office.com",
+        b"GET http://outlook.office.com/ HTTP/1.1\nHostname: evil.example\nHost evil.example",
+        b"CONNECT outlook.office.com:443 HTTP/1.1\nHost: outlook.office.com:443\n"
+        b"Proxy-Connection: keep-alive",
+        b"CONNECT outlook.office.com HTTP/1.1",
+        b"GET / HTTP/1.1\nUser-Agent: x\nHost\t: outlook.office.com\nhost: evil.example",
+        b"",
+        b"\n\n\n",
+    ]
     return seeds
 
 
@@ -260,13 +297,14 @@ def loader_seeds():
 def main():
     src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..")
     corpus = os.path.join(src, "tests/fuzz/corpus")
-    for t in ("loader", "target", "matcher"):
+    for t in ("loader", "target", "headers", "matcher"):
         os.makedirs(os.path.join(corpus, t), exist_ok=True)
     for name in FEEDS:
         shutil.copyfile(os.path.join(src, "tests/data", name), os.path.join(corpus, "loader", name))
     for name, text in loader_seeds().items():
         write(os.path.join(corpus, "loader", name), text.encode("utf-8"))
-    for t, seeds in (("target", target_seeds(src)), ("matcher", matcher_seeds(src))):
+    for t, seeds in (("target", target_seeds(src)), ("headers", header_seeds(src)),
+                     ("matcher", matcher_seeds(src))):
         unique = {short_hash(d): d for d in seeds}
         for h, d in unique.items():
             write(os.path.join(corpus, t, h), d)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run-fuzz.sh - build the libFuzzer targets with clang and run them (`make fuzz`).
 #
 # The binaries are compiled here, straight from the core sources, with
@@ -12,7 +13,7 @@
 #
 # Environment (only top_srcdir is required; `make fuzz` passes it):
 #   FUZZ_SECONDS    seconds per target (default 60)
-#   FUZZ_TARGETS    which targets, in order (default "target matcher loader")
+#   FUZZ_TARGETS    which targets, in order (default "target headers matcher loader")
 #   FUZZ_JOBS       libFuzzer processes per target (default 1; the total
 #                   executions of all of them are reported)
 #   FUZZ_MERGE=1    merge coverage-increasing inputs into the source corpus
@@ -20,20 +21,23 @@
 #   FUZZ_EXTRA      more libFuzzer flags, e.g. "-seed=1 -runs=100000"
 #   CLANG           the compiler (default clang)
 #   CJSON_CFLAGS, CJSON_LIBS   default: pkg-config libcjson
+#   PSL_CFLAGS, PSL_LIBS       default: pkg-config libpsl
 set -eu
 
 : "${top_srcdir:?set top_srcdir to the source tree}"
 B=${FUZZ_BUILD_DIR:-$PWD/build-fuzz}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"target matcher loader"}
+TARGETS=${FUZZ_TARGETS:-"target headers matcher loader"}
 JOBS=${FUZZ_JOBS:-1}
 MERGE=${FUZZ_MERGE:-0}
 CLANG=${CLANG:-clang}
 CJSON_CFLAGS=${CJSON_CFLAGS:-$(pkg-config --cflags libcjson)}
 CJSON_LIBS=${CJSON_LIBS:-$(pkg-config --libs libcjson)}
+PSL_CFLAGS=${PSL_CFLAGS:-$(pkg-config --cflags libpsl)}
+PSL_LIBS=${PSL_LIBS:-$(pkg-config --libs libpsl)}
 FUZZ_DIR=$top_srcdir/tests/fuzz
 DATA_DIR=$top_srcdir/tests/data
-CORE="errors host cidr ports target index table loader tenant policy decide tablediff"
+CORE="errors io host cidr ports target index table loader tenant policy decide tablediff trust"
 # The core gets libFuzzer's coverage instrumentation; the harness files only
 # the sanitizers, so their oracles neither steer the fuzzer nor slow it down.
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
@@ -50,15 +54,16 @@ max_len() {
     case $1 in
     loader) echo 32768 ;;
     target) echo 8448 ;;
+    headers) echo 16384 ;;
     matcher) echo 1024 ;;
-    *) die "unknown target '$1' (known: loader target matcher)" ;;
+    *) die "unknown target '$1' (known: loader target headers matcher)" ;;
     esac
 }
 
 compile() {
     # $1 source, $2 object, $3 extra flags
     # shellcheck disable=SC2086
-    "$CLANG" $CFLAGS $3 $CJSON_CFLAGS "-DO3B_TEST_DATA=\"$DATA_DIR\"" -c "$1" -o "$2" ||
+    "$CLANG" $CFLAGS $3 $CJSON_CFLAGS $PSL_CFLAGS "-DO3B_TEST_DATA=\"$DATA_DIR\"" -c "$1" -o "$2" ||
         die "cannot compile $1"
 }
 
@@ -74,7 +79,7 @@ build() {
         max_len "$t" >/dev/null
         compile "$FUZZ_DIR/fuzz_$t.c" "$B/obj/fuzz_$t.o" ""
         # shellcheck disable=SC2086
-        "$CLANG" -fsanitize=fuzzer $SAN -o "$B/bin/fuzz_$t" "$B/obj/fuzz_$t.o" $objs $CJSON_LIBS ||
+        "$CLANG" -fsanitize=fuzzer $SAN -o "$B/bin/fuzz_$t" "$B/obj/fuzz_$t.o" $objs $CJSON_LIBS $PSL_LIBS ||
             die "cannot link fuzz_$t"
     done
 }

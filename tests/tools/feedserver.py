@@ -32,7 +32,9 @@ empty-array ([]), huge (a valid ~50 MB JSON array, chunked, no length),
 garbage-version (/version answers non-JSON; /endpoints is unaffected),
 redirect-once (302 to the same URL plus _redirected=1, then normal; every
 302 also carries "Retry-After: 5"),
-redirect-loop (302 to itself forever), redirect-ftp (302 to an ftp:// URL).
+redirect-loop (302 to itself forever), redirect-ftp (302 to an ftp:// URL),
+redirect-to (302 to the same path and query on another server: the
+control request's base=http[s]://HOST:PORT).
 target=endpoints makes /version work while /endpoints fails, and vice versa.
 
 The log holds the feed requests (method, target, path, query, params with
@@ -67,7 +69,7 @@ INSTANCES = ("Worldwide", "USGovDoD", "USGovGCCHigh", "China")
 SERVICE_AREAS = ("common", "exchange", "sharepoint", "skype", "mem")
 FAULTS = ("none", "500", "404", "429", "refuse", "hang", "drip", "truncated",
           "invalid-json", "wrong-shape", "empty-array", "huge", "garbage-version",
-          "redirect-once", "redirect-loop", "redirect-ftp")
+          "redirect-once", "redirect-loop", "redirect-ftp", "redirect-to")
 TARGETS = ("all", "version", "endpoints")
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                      r"[0-9a-fA-F]{12}$")
@@ -89,12 +91,14 @@ class FeedState:
         self.fault = "none"
         self.target = "all"
         self.retry_after = "3600"
+        self.redirect_base = ""
         self.requests = []
 
     def snapshot(self):
         with self.lock:
             return {"version": self.version, "file": self.path, "fault": self.fault,
                     "target": self.target, "retry_after": self.retry_after,
+                    "redirect_base": self.redirect_base,
                     "requests": len(self.requests)}
 
     def record(self, entry):
@@ -225,6 +229,7 @@ class Handler(BaseHTTPRequestHandler):
                 state.fault = params["fault"]
                 state.target = params.get("target", "all")
                 state.retry_after = self.retry_after_value(params)
+                state.redirect_base = params.get("base", "")
             if params.get("clear_requests") == "1":
                 state.requests.clear()
         self.send_json(200, state.snapshot())
@@ -243,6 +248,10 @@ class Handler(BaseHTTPRequestHandler):
             return "bad retry_after"
         if not re.fullmatch(r"\d{0,9}", params.get("retry_after_in", "")):
             return "bad retry_after_in"
+        if not re.fullmatch(r"(https?://[\x21-\x7e]{1,200})?", params.get("base", "")):
+            return "bad base"
+        if params.get("fault") == "redirect-to" and not params.get("base"):
+            return "redirect-to needs base=http[s]://HOST:PORT"
         return None
 
     @staticmethod
@@ -348,6 +357,9 @@ class Handler(BaseHTTPRequestHandler):
     def send_redirect(self, fault, path, query):
         if fault == "redirect-ftp":
             location = "ftp://127.0.0.1/endpoints"
+        elif fault == "redirect-to":
+            location = self.server.state.snapshot()["redirect_base"] + path + \
+                ("?" + query if query else "")
         elif fault == "redirect-loop":
             location = path + ("?" + query if query else "")
         else:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * corpus.h - decoding fields of tests/data/hostile-targets.tsv.
  *

@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_acl_follow.c - the Squid helper follows the service's table, keeps the
  * last good one.
  *
  * module/acl/follow.c with real files: a configuration and a CacheDir in a
  * mkdtemp(3) directory, table files written the way the c-icap master
- * writes them (o3b_cache_write_table: temp file, fsync, rename), and time
+ * writes them (o3b_store_save_current: temp file, fsync, rename), and time
  * passed in, so "at most once a second" is checked without sleeping.  The
  * helper's log (acl_log, main.c's in the binary) is captured here: one line
  * per table change or failure, none when nothing changed.
@@ -20,8 +21,8 @@
 
 #include "acl.h"
 
-#include "o365bypass/cachefile.h"
 #include "o365bypass/loader.h"
+#include "o365bypass/store.h"
 #include "unit.h"
 
 #define FILE_A O3B_TEST_DATA "/worldwide-2025-11-14.json"
@@ -70,7 +71,9 @@ static void setup(void)
     str_format(conf, sizeof conf, "%s/c-icap.conf", dir);
     str_format(cache, sizeof cache, "%s/cache", dir);
     CU_ASSERT_EQUAL_FATAL(mkdir(cache, 0750), 0);
-    o3b_cache_path(cache, "Worldwide", O3B_CACHE_CURRENT, current, sizeof current);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o3b_store_path(&(struct o3b_store_params){cache, "Worldwide",
+                                                                           FILE_A, 4 << 20},
+                                                O3B_STORE_CURRENT, current, sizeof current));
     str_format(text, sizeof text,
                "Service o365bypass srv_o365bypass.so\n"
                "o365bypass.SeedFile %s\no365bypass.CacheDir %s\n"
@@ -101,7 +104,10 @@ static void publish(const char *feed, const char *version)
     snprintf(meta.version, sizeof meta.version, "%s", version);
     snprintf(meta.source, sizeof meta.source, "https://endpoints.office.com/endpoints/Worldwide");
     meta.fetched = 1763100000;
-    CU_ASSERT_EQUAL_FATAL(o3b_cache_write_table(current, body, len, &meta, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(o3b_store_save_current(&(struct o3b_store_params){cache, "Worldwide",
+                                                                           FILE_A, 4 << 20},
+                                                 body, len, &meta, &err),
+                          0);
     free(body);
 }
 

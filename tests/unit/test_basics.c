@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_basics.c - host names, patterns, globs, CIDRs and port lists.
  */

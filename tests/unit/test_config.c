@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_config.c - every o365bypass directive: defaults, values, bounds,
  * messages, and the c-icap-style file reader.
@@ -18,8 +19,13 @@
 #include <unistd.h>
 
 #include "o365bypass/config.h"
+#include "o365bypass/loader.h"
 #include "o365bypass/policy.h"
 #include "unit.h"
+
+#ifndef O3B_TOP_SRCDIR
+#define O3B_TOP_SRCDIR "."
+#endif
 
 #define ARGV(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define NO_ARGS ((const char *const[]){NULL})
@@ -62,7 +68,7 @@ static void test_defaults_after_init(void)
     o3b_config_release(&c);
 }
 
-/* The documented default (default_text) is what init really sets. */
+/* The documented default (default_value) is what init really sets. */
 static void test_documented_defaults_match_the_real_ones(void)
 {
     static const struct {
@@ -83,26 +89,118 @@ static void test_documented_defaults_match_the_real_ones(void)
         long v;
         CU_ASSERT_PTR_NOT_NULL_FATAL(d);
         memcpy(&v, (const char *)&c + numeric[i].field, sizeof v);
-        CU_ASSERT_EQUAL(strtol(d->default_text, NULL, 10), v);
+        CU_ASSERT_EQUAL(strtol(d->default_value, NULL, 10), v);
     }
-    CU_ASSERT_STRING_EQUAL(o3b_directive_find("SeedFile")->default_text, c.seed_file);
-    CU_ASSERT_STRING_EQUAL(o3b_directive_find("CacheDir")->default_text, c.cache_dir);
-    CU_ASSERT_STRING_EQUAL(o3b_directive_find("Instance")->default_text, c.instance);
-    CU_ASSERT_STRING_EQUAL(o3b_directive_find("ServiceURL")->default_text, c.service_url);
-    CU_ASSERT_STRING_EQUAL(o3b_directive_find("BypassCategories")->default_text, "Optimize Allow");
-    CU_ASSERT_STRING_EQUAL(o3b_directive_find("RequiredOnly")->default_text, "off");
-    CU_ASSERT_STRING_EQUAL(o3b_directive_find("NoIPv6")->default_text, "off");
+    CU_ASSERT_STRING_EQUAL(o3b_directive_find("SeedFile")->default_value, c.seed_file);
+    CU_ASSERT_STRING_EQUAL(o3b_directive_find("CacheDir")->default_value, c.cache_dir);
+    CU_ASSERT_STRING_EQUAL(o3b_directive_find("Instance")->default_value, c.instance);
+    CU_ASSERT_STRING_EQUAL(o3b_directive_find("ServiceURL")->default_value, c.service_url);
+    CU_ASSERT_STRING_EQUAL(o3b_directive_find("BypassCategories")->default_value, "Optimize Allow");
+    CU_ASSERT_STRING_EQUAL(o3b_directive_find("RequiredOnly")->default_value, "off");
+    CU_ASSERT_STRING_EQUAL(o3b_directive_find("NoIPv6")->default_value, "off");
+    CU_ASSERT_STRING_EQUAL(o3b_directive_find("AllowHttpServiceURL")->default_value, "off");
+    CU_ASSERT_FALSE(c.allow_http_service_url);
+    CU_ASSERT_STRING_EQUAL(o3b_directive_find("DecryptedRequests")->default_value, "inspect");
+    CU_ASSERT_EQUAL(c.policy.decrypted, O3B_DECRYPTED_INSPECT);
     for (const struct o3b_directive *d = o3b_directives; d->name; d++) {
-        CU_ASSERT_PTR_NOT_NULL(d->set);
+        struct o3b_config other;
+        o3b_err err;
+        /* every row reaches a setter (its own or its type's): no value is refused by it */
+        o3b_config_init(&other);
+        CU_ASSERT_EQUAL(set(&other, d->name, NO_ARGS, &err), -1);
+        CU_ASSERT_PTR_NULL(strstr(err.msg, "no setter"));
+        o3b_config_release(&other);
         CU_ASSERT_TRUE(d->help != NULL && strlen(d->help) > 10);
-        CU_ASSERT_PTR_NOT_NULL(d->default_text);
+        CU_ASSERT_TRUE(d->default_value != NULL || d->unset_means != NULL);
     }
     o3b_config_release(&c);
 }
 
+/* o3b_config_init runs each row's one default through its setter: the field
+   the row names holds exactly that default, whatever the type. */
+static void test_every_row_default_lands_in_its_field_at_init(void)
+{
+    struct o3b_config c;
+    size_t checked = 0;
+
+    o3b_config_init(&c);
+    for (const struct o3b_directive *d = o3b_directives; d->name; d++) {
+        const char *field = (const char *)&c + d->offset;
+        if (d->default_value == NULL || d->type == O3B_DT_ENUM_SET || d->type == O3B_DT_LIST ||
+            (d->type == O3B_DT_ENUM && d->set != NULL)) /* set-valued, or not stored as text */
+            continue;
+        if (d->type == O3B_DT_INTEGER) {
+            long v;
+            memcpy(&v, field, sizeof v);
+            CU_ASSERT_EQUAL(v, strtol(d->default_value, NULL, 10));
+        } else if (d->type == O3B_DT_ONOFF) {
+            bool v;
+            memcpy(&v, field, sizeof v);
+            CU_ASSERT_EQUAL(v, strcmp(d->default_value, "on") == 0);
+        } else {
+            const char *v;
+            memcpy(&v, field, sizeof v);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+            CU_ASSERT_STRING_EQUAL(v, d->default_value);
+        }
+        checked++;
+    }
+    CU_ASSERT_EQUAL(checked, 12);
+    /* the set-valued rows: their defaults are the policy's */
+    CU_ASSERT_EQUAL(c.policy.categories, BIT(O3B_CAT_OPTIMIZE) | BIT(O3B_CAT_ALLOW));
+    CU_ASSERT_EQUAL(c.policy.areas, O3B_AREAS_ALL);
+    CU_ASSERT_PTR_NULL(c.service_areas_param);
+    CU_ASSERT_EQUAL(c.policy.decrypted, O3B_DECRYPTED_INSPECT); /* "inspect", as an enum */
+    o3b_config_release(&c);
+}
+
+static void test_rows_describe_their_type_and_bounds(void)
+{
+    static const struct {
+        const char *name, *want;
+    } rows[] = {
+        {"ConnectTimeout", "integer 1..300 seconds"},
+        {"RefreshInterval", "integer 0..604800 seconds"},
+        {"Instance", "one of Worldwide|USGovDoD|USGovGCCHigh|China"},
+        {"BypassCategories", "one or more of Optimize|Allow|Default"},
+        {"ServiceAreas", "one or more of All|Exchange|SharePoint|Skype|Common|MEM"},
+        {"CacheDir", "absolute path or none"},
+        {"CAFile", "absolute path"},
+        {"FetchProxy", "http(s) URL or none"},
+        {"NoIPv6", "on|off"},
+        {"TenantName", "list, repeatable"},
+        {"DecryptedRequests", "one of inspect|sni-bound"},
+    };
+    char buf[256];
+
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const struct o3b_directive *d = o3b_directive_find(rows[i].name);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+        CU_ASSERT_STRING_EQUAL(o3b_directive_describe(d, buf, sizeof buf), rows[i].want);
+    }
+}
+
+/* conf/o365bypass.conf.in shows every directive with its default. */
+static void test_the_shipped_conf_documents_every_directive(void)
+{
+    size_t len;
+    o3b_err err;
+    char *text = o3b_read_file(O3B_TOP_SRCDIR "/conf/o365bypass.conf.in", 1u << 20, &len, &err);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    for (const struct o3b_directive *d = o3b_directives; d->name; d++) {
+        char line[96];
+        str_format(line, sizeof line, "\n#o365bypass.%s ", d->name);
+        if (strstr(text, line) == NULL)
+            fprintf(stderr, "\n  conf/o365bypass.conf.in lacks '#o365bypass.%s'\n", d->name);
+        CU_ASSERT_PTR_NOT_NULL(strstr(text, line));
+    }
+    free(text);
+}
+
 /* ---- good values ------------------------------------------------------------------ */
 
-enum field_type { STR, LONG, BOOL };
+enum field_type { STR, LONG, BOOL, U8 };
 
 struct good {
     const char *name;
@@ -110,7 +208,7 @@ struct good {
     enum field_type type;
     size_t field;     /* offsetof(struct o3b_config, ...) */
     const char *str;  /* STR: expected text, NULL = field must be NULL */
-    long num;         /* LONG, BOOL */
+    long num;         /* LONG, BOOL, U8 (an enum stored in a byte) */
 };
 
 #define F(f) offsetof(struct o3b_config, f)
@@ -119,8 +217,8 @@ struct good {
 static const struct good goods[] = {
     {"SeedFile", {"/srv/o3b/seed.json"}, STR, F(seed_file), "/srv/o3b/seed.json", 0},
     {"CacheDir", {"/var/cache/o3b"}, STR, F(cache_dir), "/var/cache/o3b", 0},
-    {"CacheDir", {"none"}, STR, F(cache_dir), "", 0},
-    {"CacheDir", {"NONE"}, STR, F(cache_dir), "", 0},
+    {"CacheDir", {"none"}, STR, F(cache_dir), NULL, 0},
+    {"CacheDir", {"NONE"}, STR, F(cache_dir), NULL, 0},
     {"Instance", {"china"}, STR, F(instance), "China", 0},
     {"Instance", {"USGOVGCCHIGH"}, STR, F(instance), "USGovGCCHigh", 0},
     {"Instance", {"usgovdod"}, STR, F(instance), "USGovDoD", 0},
@@ -133,6 +231,9 @@ static const struct good goods[] = {
     {"RefreshInterval", {"0"}, LONG, F(refresh_interval), NULL, 0},
     {"RefreshInterval", {"60"}, LONG, F(refresh_interval), NULL, 60},
     {"RefreshInterval", {"604800"}, LONG, F(refresh_interval), NULL, 604800},
+    {"DecryptedRequests", {"sni-bound"}, U8, PF(decrypted), NULL, O3B_DECRYPTED_SNI_BOUND},
+    {"DecryptedRequests", {"SNI-Bound"}, U8, PF(decrypted), NULL, O3B_DECRYPTED_SNI_BOUND},
+    {"DecryptedRequests", {"inspect"}, U8, PF(decrypted), NULL, O3B_DECRYPTED_INSPECT},
     {"RequiredOnly", {"on"}, BOOL, PF(required_only), NULL, 1},
     {"RequiredOnly", {"YES"}, BOOL, PF(required_only), NULL, 1},
     {"RequiredOnly", {"true"}, BOOL, PF(required_only), NULL, 1},
@@ -143,6 +244,8 @@ static const struct good goods[] = {
     {"RequiredOnly", {"0"}, BOOL, PF(required_only), NULL, 0},
     {"NoIPv6", {"on"}, BOOL, F(no_ipv6), NULL, 1},
     {"NoIPv6", {"off"}, BOOL, F(no_ipv6), NULL, 0},
+    {"AllowHttpServiceURL", {"on"}, BOOL, F(allow_http_service_url), NULL, 1},
+    {"AllowHttpServiceURL", {"off"}, BOOL, F(allow_http_service_url), NULL, 0},
     {"ClientRequestId", {"0f1e2d3c-4b5a-4697-8877-665544332211"}, STR, F(client_request_id),
      "0f1e2d3c-4b5a-4697-8877-665544332211", 0},
     {"ClientRequestId", {"0F1E2D3C-4B5A-4697-8877-66554433221A"}, STR, F(client_request_id),
@@ -187,6 +290,8 @@ static bool good_applies(const struct good *g)
         long v;
         memcpy(&v, field_base, sizeof v);
         ok = v == g->num;
+    } else if (g->type == U8) {
+        ok = *(const uint8_t *)field_base == g->num;
     } else {
         bool v;
         memcpy(&v, field_base, sizeof v);
@@ -241,8 +346,11 @@ static const struct bad bads[] = {
     {"ServiceAreas", {"Teams"}, "'Teams' is not All, Exchange"},
     {"ServiceAreas", {"Exchange,Intune"}, "'Intune'"},
     {"RequiredOnly", {"maybe"}, "'maybe' is not on or off"},
+    {"DecryptedRequests", {"bypass"}, "'bypass' is not inspect or sni-bound"},
+    {"DecryptedRequests", {"on"}, "'on'"},
     {"RequiredOnly", {"2"}, "'2'"},
     {"NoIPv6", {"enable"}, "'enable'"},
+    {"AllowHttpServiceURL", {"sometimes"}, "'sometimes' is not on or off"},
     {"NeverBypass", {"*.com"}, "'*.com'"},
     {"NeverBypass", {"0.0.0.0/0"}, "'0.0.0.0/0'"},
     {"NeverBypass", {"bad_host.example"}, "'bad_host.example'"},
@@ -319,7 +427,68 @@ static void test_every_directive_has_good_and_bad_rows(void)
             fprintf(stderr, "\n  directive %s lacks %s rows\n", d->name, has_good ? "bad" : "good");
         CU_ASSERT_TRUE(has_good && has_bad);
     }
-    CU_ASSERT_EQUAL(n, 20);
+    CU_ASSERT_EQUAL(n, 22);
+}
+
+/* ---- ServiceURL and AllowHttpServiceURL: checked together at finish -------------- */
+
+/* Set ServiceURL (and AllowHttpServiceURL before or after it, when given),
+   then finish: its result, the message in `err`. */
+static int finish_with_url(const char *url, const char *allow, bool allow_first, o3b_err *err)
+{
+    struct o3b_config c;
+    int rc;
+
+    o3b_config_init(&c);
+    if (allow && allow_first)
+        CU_ASSERT_EQUAL(set(&c, "AllowHttpServiceURL", ARGV(allow), err), 0);
+    CU_ASSERT_EQUAL(set(&c, "ServiceURL", ARGV(url), err), 0);
+    if (allow && !allow_first)
+        CU_ASSERT_EQUAL(set(&c, "AllowHttpServiceURL", ARGV(allow), err), 0);
+    rc = o3b_config_finish(&c, err);
+    o3b_config_release(&c);
+    return rc;
+}
+
+static void test_a_plain_http_service_url_is_refused_unless_its_host_is_loopback(void)
+{
+    static const char *const refused[] = {
+        "http://endpoints.example.com", "HTTP://endpoints.office.com", "http://128.0.0.1",
+        "http://127.0.0.1@evil.example", "http://[::2]:8080", "http://localhost.evil.example",
+        "http://127.1:8080", "http://10.0.0.1/m365",
+    };
+    static const char *const accepted[] = {
+        "https://endpoints.office.com", "https://mirror.example/m365", "http://127.0.0.1:20080",
+        "http://127.42.0.9", "http://[::1]:8080/m365", "http://localhost:8080",
+        "http://LOCALHOST",
+    };
+    o3b_err err;
+
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        char head[512];
+        str_format(head, sizeof head, "o365bypass.ServiceURL: '%s", refused[i]);
+        CU_ASSERT_EQUAL(finish_with_url(refused[i], NULL, false, &err), -1);
+        if (strncmp(err.msg, head, strlen(head)) != 0)
+            fprintf(stderr, "\n  %s: %s\n", refused[i], err.msg);
+        CU_ASSERT_EQUAL(strncmp(err.msg, head, strlen(head)), 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "o365bypass.AllowHttpServiceURL on"));
+    }
+    for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
+        int rc = finish_with_url(accepted[i], NULL, false, &err);
+        if (rc != 0)
+            fprintf(stderr, "\n  %s: %s\n", accepted[i], err.msg);
+        CU_ASSERT_EQUAL(rc, 0);
+    }
+}
+
+static void test_allow_http_service_url_works_before_or_after_the_service_url_line(void)
+{
+    o3b_err err;
+
+    CU_ASSERT_EQUAL(finish_with_url("http://endpoints.example.com", "on", false, &err), 0);
+    CU_ASSERT_EQUAL(finish_with_url("http://endpoints.example.com", "on", true, &err), 0);
+    CU_ASSERT_EQUAL(finish_with_url("http://endpoints.example.com", "off", false, &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "o365bypass.ServiceURL: "));
 }
 
 static void test_a_refused_value_keeps_the_previous_one(void)
@@ -592,15 +761,14 @@ static void collect(void *ud, const char *file, unsigned line, const char *messa
 
 struct tmpdir {
     char path[64];
-    char files[24][128]; /* what to remove, in creation order */
+    char files[24][128]; /* the paths written, in creation order */
     unsigned n_files;
 };
 
 static bool tmpdir_make(struct tmpdir *d)
 {
     memset(d, 0, sizeof *d);
-    snprintf(d->path, sizeof d->path, "/tmp/o3b-test-config-XXXXXX");
-    return mkdtemp(d->path) != NULL;
+    return test_make_dir(d->path, sizeof d->path, "config");
 }
 
 /* Write `text` to d/rel (creating one level of subdirectory when rel has a '/'). */
@@ -631,13 +799,7 @@ static const char *tmpdir_write(struct tmpdir *d, const char *rel, const char *t
 
 static void tmpdir_remove(struct tmpdir *d)
 {
-    char sub[128];
-
-    for (unsigned i = 0; i < d->n_files; i++)
-        unlink(d->files[i]);
-    snprintf(sub, sizeof sub, "%s/sub", d->path);
-    rmdir(sub);
-    rmdir(d->path);
+    test_remove_tree(d->path);
 }
 
 static void test_read_file_applies_our_lines_and_ignores_the_rest(void)
@@ -869,12 +1031,87 @@ static void test_read_file_reports_unbalanced_quotes_and_long_lines(void)
     free(text);
 }
 
+static void test_scan_takes_relative_includes_in_the_given_directory_as_c_icap_does(void)
+{
+    struct tmpdir d;
+    struct reports r = {0};
+    struct o3b_config_scan scan = {0};
+    struct o3b_config c;
+    const char *main_conf;
+
+    CU_ASSERT_TRUE_FATAL(tmpdir_make(&d));
+    /* c-icap looks for `Include o365bypass.conf` in its configuration
+       directory, not next to the including file (sub/main.conf here). */
+    main_conf = tmpdir_write(&d, "sub/main.conf", "Port 1344\nInclude o365bypass.conf\n");
+    CU_ASSERT_PTR_NOT_NULL(tmpdir_write(&d, "o365bypass.conf",
+                                        "Service o365bypass srv_o365bypass.so\n"
+                                        "o365bypass.RefreshInterval 600\n"));
+    CU_ASSERT_PTR_NOT_NULL(tmpdir_write(&d, "sub/o365bypass.conf", "o365bypass.Instance china\n"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(main_conf);
+    o3b_config_init(&c);
+    scan.include_dir = d.path;
+    CU_ASSERT_EQUAL(o3b_config_read_scan(&c, main_conf, &scan, collect, &r), 0);
+    CU_ASSERT_EQUAL(c.refresh_interval, 600);
+    CU_ASSERT_STRING_EQUAL(c.instance, "Worldwide"); /* sub/o365bypass.conf not read */
+    CU_ASSERT_EQUAL(scan.services, 1);
+    CU_ASSERT_EQUAL(scan.directives, 1);
+    CU_ASSERT_EQUAL(scan.early_line, 0);
+    o3b_config_release(&c);
+    /* without include_dir: next to the including file, as before */
+    o3b_config_init(&c);
+    CU_ASSERT_EQUAL(o3b_config_read_file(&c, main_conf, collect, &r), 0);
+    CU_ASSERT_STRING_EQUAL(c.instance, "China");
+    o3b_config_release(&c);
+    tmpdir_remove(&d);
+}
+
+static void test_scan_counts_service_lines_and_finds_a_directive_before_them(void)
+{
+    struct tmpdir d;
+    struct reports r = {0};
+    struct o3b_config_scan scan = {0};
+    struct o3b_config c;
+    const char *none, *early, *other;
+
+    CU_ASSERT_TRUE_FATAL(tmpdir_make(&d));
+    none = tmpdir_write(&d, "none.conf", "o365bypass.TenantName contoso\n"
+                                         "o365bypass.RefreshInterval 0\n");
+    early = tmpdir_write(&d, "early.conf", "# comment\n"
+                                           "o365bypass.RefreshInterval 0\n"
+                                           "service O365BYPASS /x/srv_o365bypass.so\n"
+                                           "o365bypass.NoIPv6 on\n");
+    other = tmpdir_write(&d, "other.conf", "Service echo srv_echo.so\n"
+                                           "Service o365bypassx srv_x.so\n"
+                                           "Service o365bypass\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(other);
+    o3b_config_init(&c);
+    CU_ASSERT_EQUAL(o3b_config_read_scan(&c, none, &scan, collect, &r), 0);
+    CU_ASSERT_EQUAL(scan.directives, 2);
+    CU_ASSERT_EQUAL(scan.services, 0); /* an include file nobody loads */
+    CU_ASSERT_EQUAL(o3b_config_read_scan(&c, early, &scan, collect, &r), 0);
+    CU_ASSERT_EQUAL(scan.directives, 2); /* counts start afresh per reading */
+    CU_ASSERT_EQUAL(scan.services, 1);   /* keyword and name in any case */
+    CU_ASSERT_EQUAL(scan.early_line, 2);
+    CU_ASSERT_STRING_EQUAL(scan.early_file, early);
+    CU_ASSERT_EQUAL(o3b_config_read_scan(&c, other, &scan, collect, &r), 0);
+    CU_ASSERT_EQUAL(scan.services, 0); /* other services, and a line without a module */
+    CU_ASSERT_EQUAL(scan.directives, 0);
+    CU_ASSERT_EQUAL(r.n, 0);
+    o3b_config_release(&c);
+    tmpdir_remove(&d);
+}
+
 static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_defaults_after_init),
     O3B_TEST(test_documented_defaults_match_the_real_ones),
+    O3B_TEST(test_every_row_default_lands_in_its_field_at_init),
+    O3B_TEST(test_rows_describe_their_type_and_bounds),
+    O3B_TEST(test_the_shipped_conf_documents_every_directive),
     O3B_TEST(test_good_values_set_their_field),
     O3B_TEST(test_bad_values_are_refused_naming_directive_and_value),
     O3B_TEST(test_every_directive_has_good_and_bad_rows),
+    O3B_TEST(test_a_plain_http_service_url_is_refused_unless_its_host_is_loopback),
+    O3B_TEST(test_allow_http_service_url_works_before_or_after_the_service_url_line),
     O3B_TEST(test_a_refused_value_keeps_the_previous_one),
     O3B_TEST(test_directive_names_are_found_with_or_without_prefix),
     O3B_TEST(test_lists_accumulate_over_lines),
@@ -891,6 +1128,8 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_a_file_including_itself_stops),
     O3B_TEST(test_read_file_reports_what_cannot_be_read),
     O3B_TEST(test_read_file_reports_unbalanced_quotes_and_long_lines),
+    O3B_TEST(test_scan_takes_relative_includes_in_the_given_directory_as_c_icap_does),
+    O3B_TEST(test_scan_counts_service_lines_and_finds_a_directive_before_them),
 };
 
 O3B_UNIT_MAIN("config", tests)

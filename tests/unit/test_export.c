@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_export.c - the PAC and Squid exports of a tiny synthetic table.
  *

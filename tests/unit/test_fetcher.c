@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_fetcher.c - the libcurl fetcher against a loopback feed server.
  *
@@ -6,57 +7,33 @@
  * "PORT <n>" from each, and stops them by PID at the end.  Every test starts
  * from a clean server state (no fault, default file, empty request log) and
  * sets the fault it needs through /_control, using the fetcher itself as the
- * HTTP client.  Timeouts are kept at 2 s so the whole program runs in a few
+ * HTTP client.  The fetcher has no defaults of its own: every request here
+ * starts from the configuration's fetch options (o3b_config_fetch_opts of a
+ * default config) with 2 s timeouts, so the whole program runs in a few
  * seconds.  Only 127.0.0.1 is ever contacted.
  */
-#include <arpa/inet.h>
 #include <cJSON.h>
 #include <curl/curl.h>
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
+#include "o365bypass/config.h"
 #include "o365bypass/fetcher.h"
+#include "o365bypass/refresher.h"
 #include "unit.h"
+#include "feed.h"
 
-#ifndef O3B_TOP_SRCDIR
-#define O3B_TOP_SRCDIR "."
-#endif
-
-#define PYTHON "/usr/bin/python3"
-#define FEEDSERVER O3B_TOP_SRCDIR "/tests/tools/feedserver.py"
 #define DATA_FILE O3B_TEST_DATA "/worldwide-2025-11-14.json"
 #define GUID "3f2b7c1e-5a4d-4e8f-9b6a-1c2d3e4f5a6b"
 #define VERSION_QUERY "/version/Worldwide?ClientRequestId=" GUID
 #define ENDPOINTS_QUERY "/endpoints/Worldwide?ClientRequestId=" GUID \
     "&ServiceAreas=Common,Exchange,SharePoint,Skype&TenantName=contoso&NoIPv6=true"
-#define SERVER_START_TIMEOUT_MS 10000
 #define SHORT_TIMEOUT_S 2L
 
-struct feed {
-    pid_t pid;
-    int out_fd;                 /* the server's stdout; kept open until stop */
-    char base[64];              /* "http://127.0.0.1:PORT" */
-};
-
-static struct feed plain_feed = {.pid = -1, .out_fd = -1};
-static struct feed tls_feed = {.pid = -1, .out_fd = -1};
+static struct test_feed plain_feed = TEST_FEED_INIT;
+static struct test_feed tls_feed = TEST_FEED_INIT;
 static char cert_dir[64];       /* holds key.pem and ca/cert.pem (+ hash links) */
 static bool have_tls;
 
@@ -97,99 +74,6 @@ static bool run_quietly(const char *const argv[])
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-/* Read the "PORT <n>" line within SERVER_START_TIMEOUT_MS; the port or -1. */
-static int read_port_line(int fd)
-{
-    char line[64];
-    size_t used = 0;
-    double deadline = now_s() + SERVER_START_TIMEOUT_MS / 1000.0;
-    int port;
-
-    while (used < sizeof line - 1 && now_s() < deadline) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-
-        if (poll(&p, 1, 200) <= 0)
-            continue;
-        if (read(fd, line + used, 1) != 1)
-            return -1;
-        if (line[used++] == '\n')
-            break;
-    }
-    line[used] = '\0';
-    if (sscanf(line, "PORT %d", &port) != 1 || port <= 0 || port > 65535)
-        return -1;
-    return port;
-}
-
-static void exec_feedserver(int out_fd, const char *cert, const char *key)
-{
-    const char *argv[] = {PYTHON, FEEDSERVER, "--port", "0", "--lifetime", "120",
-                          cert ? "--tls" : NULL, cert, key, NULL};
-
-#ifdef __linux__
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-#endif
-    if (dup2(out_fd, STDOUT_FILENO) < 0)
-        _exit(127);
-    exec_or_die(argv);
-}
-
-/* Start feedserver.py (HTTPS when cert is given); 0 or -1. */
-static int feed_start(struct feed *f, const char *cert, const char *key)
-{
-    int fds[2];
-    int port;
-
-    if (pipe2(fds, O_CLOEXEC) != 0)
-        return -1;
-    f->pid = fork();
-    if (f->pid == 0)
-        exec_feedserver(fds[1], cert, key);
-    close(fds[1]);
-    f->out_fd = fds[0];
-    if (f->pid < 0 || (port = read_port_line(f->out_fd)) < 0)
-        return -1;
-    str_format(f->base, sizeof f->base, "%s://127.0.0.1:%d", cert ? "https" : "http", port);
-    return 0;
-}
-
-/* SIGTERM, wait up to 5 s, then SIGKILL; always reaps the child. */
-static void feed_stop(struct feed *f)
-{
-    if (f->pid > 0) {
-        kill(f->pid, SIGTERM);
-        for (int i = 0; i < 100 && waitpid(f->pid, NULL, WNOHANG) == 0; i++)
-            usleep(50000);
-        if (kill(f->pid, 0) == 0) {
-            kill(f->pid, SIGKILL);
-            waitpid(f->pid, NULL, 0);
-        }
-    }
-    if (f->out_fd >= 0)
-        close(f->out_fd);
-    f->pid = -1;
-    f->out_fd = -1;
-}
-
-/* Remove every entry of `dir` (files and symlinks only), then `dir`. */
-static void remove_flat_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char path[256];
-
-    if (d == NULL)
-        return;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        str_format(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 /* A self-signed certificate for IP 127.0.0.1 in cert_dir/ca, hashed for CAPath. */
 static bool make_certificate(void)
 {
@@ -200,8 +84,7 @@ static bool make_certificate(void)
                          "-addext", "subjectAltName=IP:127.0.0.1", NULL};
     const char *rehash[] = {"openssl", "rehash", ca, NULL};
 
-    strcpy(cert_dir, "/tmp/o3b-test-fetcher-XXXXXX");
-    if (mkdtemp(cert_dir) == NULL)
+    if (!test_make_dir(cert_dir, sizeof cert_dir, "fetcher"))
         return false;
     str_format(ca, sizeof ca, "%s/ca", cert_dir);
     str_format(key, sizeof key, "%s/key.pem", cert_dir);
@@ -229,27 +112,36 @@ static int suite_init(void)
 
 static int suite_clean(void)
 {
-    char ca[96];
-
     feed_stop(&plain_feed);
     feed_stop(&tls_feed);
-    if (cert_dir[0] != '\0') {
-        str_format(ca, sizeof ca, "%s/ca", cert_dir);
-        remove_flat_dir(ca);
-        remove_flat_dir(cert_dir);
-    }
+    if (cert_dir[0] != '\0')
+        test_remove_tree(cert_dir);
     curl_global_cleanup();
     return 0;
 }
 
 /* ---- helpers: talking to the feed ------------------------------------------ */
 
-/* GET base + path_query with opts (NULL: short timeouts). */
-static int get(const struct feed *f, const char *path_query, const struct o3b_fetch_opts *opts,
-               struct o3b_fetch_result *res, o3b_err *err)
+/* The configuration's fetch options (no CAFile, CAPath or FetchProxy),
+   with short timeouts. */
+static struct o3b_fetch_opts quick_opts(void)
 {
-    static const struct o3b_fetch_opts quick = {.connect_timeout_s = SHORT_TIMEOUT_S,
-                                                .total_timeout_s = SHORT_TIMEOUT_S};
+    struct o3b_config cfg;
+    struct o3b_fetch_opts o;
+
+    o3b_config_init(&cfg);
+    o = o3b_config_fetch_opts(&cfg);
+    o3b_config_release(&cfg);
+    o.ca_file = o.ca_path = o.proxy = NULL; /* they were borrowed from cfg */
+    o.connect_timeout_s = o.total_timeout_s = SHORT_TIMEOUT_S;
+    return o;
+}
+
+/* GET base + path_query with opts (NULL: quick_opts()). */
+static int get(const struct test_feed *f, const char *path_query,
+               const struct o3b_fetch_opts *opts, struct o3b_fetch_result *res, o3b_err *err)
+{
+    struct o3b_fetch_opts quick = quick_opts();
     char url[512];
 
     str_format(url, sizeof url, "%s%s", f->base, path_query);
@@ -298,39 +190,6 @@ static const char *request_field(const cJSON *log, int index, const char *name)
     return value ? value : "(absent)";
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    char *buf = NULL;
-    long size;
-
-    if (fp == NULL)
-        return NULL;
-    if (fseek(fp, 0, SEEK_END) == 0 && (size = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0 &&
-        (buf = malloc((size_t)size + 1)) != NULL) {
-        *len = fread(buf, 1, (size_t)size, fp);
-        buf[*len] = '\0';
-    }
-    fclose(fp);
-    return buf;
-}
-
-/* A 127.0.0.1 port nobody listens on (bound, then released). */
-static int closed_port(void)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof sa;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    int port = -1;
-
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
-        port = ntohs(sa.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
 /* ---- successful responses -------------------------------------------------- */
 
 static void test_fetch_returns_the_endpoints_file_byte_exact(void)
@@ -338,7 +197,7 @@ static void test_fetch_returns_the_endpoints_file_byte_exact(void)
     struct o3b_fetch_result res;
     o3b_err err;
     size_t expected_len = 0;
-    char *expected = read_file(DATA_FILE, &expected_len);
+    char *expected = test_read_file(DATA_FILE, &expected_len);
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(expected);
     CU_ASSERT_EQUAL(get(&plain_feed, ENDPOINTS_QUERY, NULL, &res, &err), 0);
@@ -356,10 +215,11 @@ static void test_fetch_returns_the_endpoints_file_byte_exact(void)
 static void test_fetch_sends_the_module_user_agent_and_query(void)
 {
     struct o3b_fetch_result res;
-    struct o3b_fetch_opts custom = {.user_agent = "tester/1", .total_timeout_s = SHORT_TIMEOUT_S};
+    struct o3b_fetch_opts custom = quick_opts();
     o3b_err err;
     cJSON *log;
 
+    custom.user_agent = "tester/1";
     CU_ASSERT_EQUAL(get(&plain_feed, ENDPOINTS_QUERY, NULL, &res, &err), 0);
     o3b_fetch_result_free(&res);
     CU_ASSERT_EQUAL(get(&plain_feed, VERSION_QUERY, &custom, &res, &err), 0);
@@ -373,13 +233,23 @@ static void test_fetch_sends_the_module_user_agent_and_query(void)
     cJSON_Delete(log);
 }
 
-static void test_fetch_accepts_null_options_and_null_error(void)
+/* The fetcher has no defaults: options without timeouts or a cap are refused. */
+static void test_fetch_refuses_missing_options_and_accepts_a_null_error(void)
 {
+    struct o3b_fetch_opts quick = quick_opts(), no_cap = quick, no_timeout = quick;
     struct o3b_fetch_result res;
+    o3b_err err;
     char url[128];
 
+    no_cap.max_bytes = 0;
+    no_timeout.connect_timeout_s = 0;
     str_format(url, sizeof url, "%s%s", plain_feed.base, VERSION_QUERY);
-    CU_ASSERT_EQUAL(o3b_fetch(url, NULL, &res, NULL), 0);
+    CU_ASSERT_EQUAL(o3b_fetch(url, NULL, &res, &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "fetch options"));
+    CU_ASSERT_EQUAL(o3b_fetch(url, &no_cap, &res, &err), -1);
+    CU_ASSERT_EQUAL(o3b_fetch(url, &no_timeout, &res, NULL), -1);
+    CU_ASSERT_PTR_NULL(res.body);
+    CU_ASSERT_EQUAL(o3b_fetch(url, &quick, &res, NULL), 0);
     CU_ASSERT_EQUAL(res.http_status, 200);
     CU_ASSERT_STRING_EQUAL(res.body, "{\"instance\":\"Worldwide\",\"latest\":\"2025111400\"}");
     o3b_fetch_result_free(&res);
@@ -444,15 +314,16 @@ static void test_fetch_captures_retry_after_as_seconds_from_now(void)
 
 static void test_fetch_fails_on_refused_connection_and_names_the_url(void)
 {
+    struct o3b_fetch_opts quick = quick_opts();
     struct o3b_fetch_result res;
     o3b_err err;
     char url[128], shown[64];
-    int port = closed_port();
+    int port = test_closed_port();
 
     CU_ASSERT_FATAL(port > 0);
     str_format(url, sizeof url, "http://127.0.0.1:%d/version/Worldwide?ClientRequestId=" GUID, port);
     str_format(shown, sizeof shown, "http://127.0.0.1:%d/version/Worldwide", port);
-    CU_ASSERT_EQUAL(o3b_fetch(url, NULL, &res, &err), -1);
+    CU_ASSERT_EQUAL(o3b_fetch(url, &quick, &res, &err), -1);
     CU_ASSERT_EQUAL(res.http_status, 0);
     CU_ASSERT_PTR_NULL(res.body);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, shown));
@@ -497,11 +368,12 @@ static void test_fetch_refuses_schemes_other_than_http(void)
 {
     static const char *const urls[] = {"ftp://127.0.0.1/x", "file:///etc/hostname",
                                        "gopher://127.0.0.1/", "dict://127.0.0.1/", "", NULL};
+    struct o3b_fetch_opts quick = quick_opts();
     struct o3b_fetch_result res;
     o3b_err err;
 
     for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
-        CU_ASSERT_EQUAL(o3b_fetch(urls[i], NULL, &res, &err), -1);
+        CU_ASSERT_EQUAL(o3b_fetch(urls[i], &quick, &res, &err), -1);
         CU_ASSERT_PTR_NULL(res.body);
         o3b_fetch_result_free(&res);
     }
@@ -529,10 +401,11 @@ static void test_fetch_gives_up_on_stalled_servers_within_the_total_timeout(void
 
 static void test_fetch_refuses_an_announced_body_over_the_cap(void)
 {
-    struct o3b_fetch_opts small = {.max_bytes = 1000, .total_timeout_s = SHORT_TIMEOUT_S};
+    struct o3b_fetch_opts small = quick_opts();
     struct o3b_fetch_result res;
     o3b_err err;
 
+    small.max_bytes = 1000;
     CU_ASSERT_EQUAL(get(&plain_feed, ENDPOINTS_QUERY, &small, &res, &err), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "cap of 1000 bytes"));
     CU_ASSERT_PTR_NULL(res.body);
@@ -541,11 +414,13 @@ static void test_fetch_refuses_an_announced_body_over_the_cap(void)
 
 static void test_fetch_aborts_a_streamed_body_as_soon_as_it_passes_the_cap(void)
 {
-    struct o3b_fetch_opts one_mib = {.max_bytes = 1 << 20, .total_timeout_s = 10};
+    struct o3b_fetch_opts one_mib = quick_opts();
     struct o3b_fetch_result res;
     o3b_err err;
     double start;
 
+    one_mib.max_bytes = 1 << 20;
+    one_mib.total_timeout_s = 10;
     control("fault=huge");
     start = now_s();
     CU_ASSERT_EQUAL(get(&plain_feed, ENDPOINTS_QUERY, &one_mib, &res, &err), -1);
@@ -566,7 +441,7 @@ static void test_fetch_ignores_proxies_from_the_environment(void)
     o3b_err err;
     char dead_proxy[64];
 
-    str_format(dead_proxy, sizeof dead_proxy, "http://127.0.0.1:%d", closed_port());
+    str_format(dead_proxy, sizeof dead_proxy, "http://127.0.0.1:%d", test_closed_port());
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
         setenv(vars[i], dead_proxy, 1);
     CU_ASSERT_EQUAL(get(&plain_feed, VERSION_QUERY, NULL, &res, &err), 0);
@@ -578,11 +453,12 @@ static void test_fetch_ignores_proxies_from_the_environment(void)
 
 static void test_fetch_goes_through_the_configured_proxy(void)
 {
-    struct o3b_fetch_opts via = {.proxy = plain_feed.base, .total_timeout_s = SHORT_TIMEOUT_S};
+    struct o3b_fetch_opts via = quick_opts();
     struct o3b_fetch_result res;
     o3b_err err;
     cJSON *log;
 
+    via.proxy = plain_feed.base;
     /* no_proxy from the environment does not apply to a configured proxy either */
     setenv("no_proxy", "*", 1);
     setenv("NO_PROXY", "*", 1);
@@ -616,11 +492,12 @@ static void test_fetch_rejects_a_self_signed_certificate(void)
 static void test_fetch_trusts_the_given_ca_file_or_path(void)
 {
     char ca_file[128], ca_path[128];
-    struct o3b_fetch_opts by_file = {.ca_file = ca_file, .total_timeout_s = SHORT_TIMEOUT_S};
-    struct o3b_fetch_opts by_path = {.ca_path = ca_path, .total_timeout_s = SHORT_TIMEOUT_S};
+    struct o3b_fetch_opts by_file = quick_opts(), by_path = quick_opts();
     struct o3b_fetch_result res;
     o3b_err err;
 
+    by_file.ca_file = ca_file;
+    by_path.ca_path = ca_path;
     if (!have_tls)
         return;
     str_format(ca_path, sizeof ca_path, "%s/ca", cert_dir);
@@ -633,14 +510,65 @@ static void test_fetch_trusts_the_given_ca_file_or_path(void)
     o3b_fetch_result_free(&res);
 }
 
+/* /_control?QUERY on the TLS feed (trusting its certificate). */
+static void tls_control(const char *query)
+{
+    char ca_file[128], path[512];
+    struct o3b_fetch_opts by_file = quick_opts();
+    struct o3b_fetch_result res;
+    o3b_err err;
+
+    by_file.ca_file = ca_file;
+    str_format(ca_file, sizeof ca_file, "%s/ca/cert.pem", cert_dir);
+    str_format(path, sizeof path, "/_control?%s", query);
+    CU_ASSERT_EQUAL(get(&tls_feed, path, &by_file, &res, &err), 0);
+    CU_ASSERT_EQUAL(res.http_status, 200);
+    o3b_fetch_result_free(&res);
+}
+
+/* A MITM must not be able to move the feed from https to plain http. */
+static void test_fetch_never_follows_a_redirect_from_https_to_http(void)
+{
+    char ca_file[128], query[256];
+    struct o3b_fetch_opts by_file = quick_opts();
+    struct o3b_fetch_result res;
+    cJSON *log;
+    o3b_err err;
+
+    if (!have_tls)
+        return;
+    by_file.ca_file = ca_file;
+    str_format(ca_file, sizeof ca_file, "%s/ca/cert.pem", cert_dir);
+    str_format(query, sizeof query, "fault=redirect-to&base=%s", plain_feed.base);
+    tls_control(query);
+    CU_ASSERT_EQUAL(get(&tls_feed, VERSION_QUERY, &by_file, &res, &err), -1);
+    CU_ASSERT_PTR_NULL(res.body);
+    o3b_fetch_result_free(&res);
+    log = take_requests();
+    CU_ASSERT_EQUAL(cJSON_GetArraySize(log), 0); /* the plain feed was never asked */
+    cJSON_Delete(log);
+    /* https to https is still followed */
+    str_format(query, sizeof query, "fault=redirect-to&base=%s", tls_feed.base);
+    tls_control(query);
+    CU_ASSERT_EQUAL(get(&tls_feed, VERSION_QUERY, &by_file, &res, &err), -1); /* a loop */
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "redirect"));
+    o3b_fetch_result_free(&res);
+    tls_control("fault=redirect-once");
+    CU_ASSERT_EQUAL(get(&tls_feed, VERSION_QUERY, &by_file, &res, &err), 0);
+    CU_ASSERT_EQUAL(res.http_status, 200);
+    o3b_fetch_result_free(&res);
+    tls_control("fault=none");
+}
+
 static void test_fetch_checks_the_host_name_against_the_certificate(void)
 {
     char ca_file[128], url[160];
-    struct o3b_fetch_opts by_file = {.ca_file = ca_file, .total_timeout_s = SHORT_TIMEOUT_S};
+    struct o3b_fetch_opts by_file = quick_opts();
     struct o3b_fetch_result res;
     o3b_err err;
     const char *port;
 
+    by_file.ca_file = ca_file;
     if (!have_tls)
         return;
     str_format(ca_file, sizeof ca_file, "%s/ca/cert.pem", cert_dir);
@@ -655,7 +583,7 @@ static void test_fetch_checks_the_host_name_against_the_certificate(void)
 static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_fetch_returns_the_endpoints_file_byte_exact),
     O3B_TEST(test_fetch_sends_the_module_user_agent_and_query),
-    O3B_TEST(test_fetch_accepts_null_options_and_null_error),
+    O3B_TEST(test_fetch_refuses_missing_options_and_accepts_a_null_error),
     O3B_TEST(test_fetch_follows_a_redirect),
     O3B_TEST(test_fetch_reports_http_errors_as_responses),
     O3B_TEST(test_fetch_captures_retry_after_as_seconds_from_now),
@@ -671,6 +599,7 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_fetch_rejects_a_self_signed_certificate),
     O3B_TEST(test_fetch_trusts_the_given_ca_file_or_path),
     O3B_TEST(test_fetch_checks_the_host_name_against_the_certificate),
+    O3B_TEST(test_fetch_never_follows_a_redirect_from_https_to_http),
 };
 
 O3B_UNIT_MAIN_WITH("fetcher", tests, suite_init, suite_clean, reset_feed)

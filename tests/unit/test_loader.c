@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_loader.c - Microsoft's JSON (and our cache wrapper) into a table.
  *
@@ -18,9 +19,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "o365bypass/cachefile.h"
 #include "o365bypass/index.h"
+#include "o365bypass/io.h"
 #include "o365bypass/loader.h"
+#include "o365bypass/store.h"
 #include "o365bypass/table.h"
 #include "unit.h"
 
@@ -41,12 +43,7 @@
 
 static char *slurp(const char *path, size_t *len)
 {
-    o3b_err err = {{0}};
-    char *buf = o3b_read_file(path, 64u << 20, len, &err);
-
-    if (buf == NULL)
-        fprintf(stderr, "\n  %s\n", err.msg);
-    return buf;
+    return test_read_file(path, len);
 }
 
 static o3b_table *load_path(const char *path)
@@ -292,24 +289,24 @@ static void test_loader_reads_crlf_exactly_like_lf(void)
     free(crlf);
 }
 
+/* A CacheDir of its own, and the store's current file in it. */
 struct tmpdir {
     char path[64];
     char file[128];
+    struct o3b_store_params store;
 };
 
 static bool tmpdir_make(struct tmpdir *d)
 {
-    snprintf(d->path, sizeof d->path, "/tmp/o3b-test-loader-XXXXXX");
-    if (mkdtemp(d->path) == NULL)
+    if (!test_make_dir(d->path, sizeof d->path, "loader"))
         return false;
-    snprintf(d->file, sizeof d->file, "%s/endpoints-Worldwide.json", d->path);
-    return true;
+    d->store = (struct o3b_store_params){d->path, "Worldwide", NULL, 4L << 20};
+    return o3b_store_path(&d->store, O3B_STORE_CURRENT, d->file, sizeof d->file) != NULL;
 }
 
 static void tmpdir_remove(struct tmpdir *d)
 {
-    unlink(d->file);
-    rmdir(d->path);
+    test_remove_tree(d->path);
 }
 
 static void test_cache_wrapper_round_trip_restores_meta_and_content(void)
@@ -331,7 +328,7 @@ static void test_cache_wrapper_round_trip_restores_meta_and_content(void)
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(body);
     CU_ASSERT_TRUE_FATAL(tmpdir_make(&d));
-    CU_ASSERT_EQUAL(o3b_cache_write_table(d.file, body, len, &meta, &err), 0);
+    CU_ASSERT_EQUAL(o3b_store_save_current(&d.store, body, len, &meta, &err), 0);
     raw = o3b_load_json(body, len, &with_version, &err);
     cached = o3b_load_file(d.file, NULL, &err);
     tmpdir_remove(&d);
@@ -363,7 +360,7 @@ static void test_cache_wrapper_of_the_crlf_file_loads(void)
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(body);
     CU_ASSERT_TRUE_FATAL(tmpdir_make(&d));
-    CU_ASSERT_EQUAL(o3b_cache_write_table(d.file, body, len, &meta, &err), 0);
+    CU_ASSERT_EQUAL(o3b_store_save_current(&d.store, body, len, &meta, &err), 0);
     t = o3b_load_file(d.file, NULL, &err);
     tmpdir_remove(&d);
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);

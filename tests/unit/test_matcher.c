@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_matcher.c - the index and o3b_decide() on real and synthetic tables.
  *
@@ -108,18 +109,24 @@ struct want {
     enum o3b_reason reason;
     unsigned set;            /* endpoint set id in the decision, 0 = none */
     const char *match;       /* entry text, NULL = no entry */
+    unsigned or_set;         /* another set id that is just as right, 0 = none */
 };
 
-#define BYP(target, set, match) {target, O3B_BYPASS, O3B_R_TABLE, set, match}
-#define INS(target, reason, set, match) {target, O3B_INSPECT, O3B_R_##reason, set, match}
-#define NOT_LISTED(target) {target, O3B_INSPECT, O3B_R_NOT_LISTED, 0, NULL}
+#define BYP(target, set, match) {target, O3B_BYPASS, O3B_R_TABLE, set, match, 0}
+#define INS(target, reason, set, match) {target, O3B_INSPECT, O3B_R_##reason, set, match, 0}
+/* several sets list the host at the winning level and none for the port:
+   which of them the decision names is not part of the contract */
+#define PORT_ANY_OF(target, set, or_set, match) \
+    {target, O3B_INSPECT, O3B_R_PORT, set, match, or_set}
+#define NOT_LISTED(target) {target, O3B_INSPECT, O3B_R_NOT_LISTED, 0, NULL, 0}
 
 static bool decision_is(const struct want *w, const struct o3b_decision *d)
 {
     unsigned set = d->set ? d->set->id : 0;
     const char *match = d->entry ? d->entry->text : NULL;
 
-    if (d->verdict != w->verdict || d->reason != w->reason || set != w->set)
+    if (d->verdict != w->verdict || d->reason != w->reason ||
+        (set != w->set && (w->or_set == 0 || set != w->or_set)))
         return false;
     if ((match == NULL) != (w->match == NULL))
         return false;
@@ -260,8 +267,8 @@ static void test_the_same_name_in_two_sets_is_split_by_port(void)
         BYP("outlook.office365.com:80", 1, "outlook.office365.com"),
         BYP("outlook.office365.com:993", 2, "outlook.office365.com"),
         BYP("outlook.office365.com:587", 2, "outlook.office365.com"),
-        INS("outlook.office365.com:25", PORT, 1, "outlook.office365.com"),
-        INS("outlook.office365.com:8443", PORT, 1, "outlook.office365.com"),
+        PORT_ANY_OF("outlook.office365.com:25", 1, 2, "outlook.office365.com"),
+        PORT_ANY_OF("outlook.office365.com:8443", 1, 2, "outlook.office365.com"),
         /* *.microsoft.com is in 50 (443) and 78 (80,443), both Default: first wins */
         INS("foo.microsoft.com:443", CATEGORY, 50, "*.microsoft.com"),
         INS("foo.microsoft.com:80", CATEGORY, 78, "*.microsoft.com"),
@@ -308,7 +315,7 @@ static void test_addresses_match_the_published_prefixes(void)
         BYP("52.96.1.1", 1, "52.96.0.0/14"),
         BYP("http://52.96.1.1/", 1, "52.96.0.0/14"),
         BYP("52.96.1.1:993", 2, "52.96.0.0/14"),
-        INS("52.96.1.1:25", PORT, 1, "52.96.0.0/14"),
+        PORT_ANY_OF("52.96.1.1:25", 1, 2, "52.96.0.0/14"),
         BYP("[2603:1006::1]:443", 1, "2603:1006::/40"),
         BYP("2603:1006::1", 1, "2603:1006::/40"),
         BYP("[2603:1006:ff:ffff:ffff:ffff:ffff:ffff]:443", 1, "2603:1006::/40"),
@@ -325,7 +332,7 @@ static void test_addresses_match_the_published_prefixes(void)
         BYP("52.104.0.1:443", 31, "52.104.0.0/14"),
         /* set 11 (Teams media) has no TCP port; set 12 has the same prefix on 80/443 */
         BYP("52.112.0.1:443", 12, "52.112.0.0/14"),
-        INS("52.112.0.1:3478", PORT, 11, "52.112.0.0/14"),
+        PORT_ANY_OF("52.112.0.1:3478", 11, 12, "52.112.0.0/14"),
         NOT_LISTED("8.8.8.8:443"),
         NOT_LISTED("[2001:db8::1]:443"),
         NOT_LISTED("10.0.0.1"),
@@ -584,6 +591,167 @@ static void test_refused_targets_are_inspected_with_the_status(void)
     CU_ASSERT_EQUAL(d.reason, O3B_R_NOT_LISTED);
 }
 
+/* ---- TLS: decrypted requests and the SNI ---------------------------------------------- */
+
+/* Decide one request as Squid encapsulates it: request line, one Host value
+   (NULL: none) and the X-O365bypass-SNI value (NULL: none). */
+static void decide_request(const struct o3b_policy *p, const char *line, const char *host,
+                           const char *sni, struct o3b_decision *d, char *header, size_t size)
+{
+    const char *hosts[1] = {host};
+    size_t lens[1] = {host ? strlen(host) : 0};
+    struct o3b_target t;
+    enum o3b_target_status st;
+
+    st = o3b_target_parse(line, strlen(line), hosts, lens, host ? 1 : 0, &t);
+    if (st == O3B_TARGET_OK)
+        o3b_target_set_sni(&t, sni, sni ? strlen(sni) : 0);
+    o3b_decide(real(WW), p, &t, st, d);
+    o3b_decision_format(d, header, size);
+}
+
+struct tls_want {
+    const char *line, *host, *sni;
+    const char *dflt;      /* header prefix under the default policy */
+    const char *bound;     /* ... under DecryptedRequests sni-bound */
+};
+
+/* One row under one policy: the header must start with `want`. */
+static void check_tls_want(const struct tls_want *w, const struct o3b_policy *p, const char *want,
+                           const char *mode)
+{
+    char got[512];
+    struct o3b_decision d;
+
+    decide_request(p, w->line, w->host, w->sni, &d, got, sizeof got);
+    if (strncmp(got, want, strlen(want)) == 0)
+        return;
+    fprintf(stderr, "\n  %s [Host %s, SNI %s] %s: want '%s...', got '%s'\n", w->line,
+            w->host ? w->host : "-", w->sni ? w->sni : "-", mode, want, got);
+    CU_FAIL("TLS decision");
+}
+
+/* Each row under `inspect` (DecryptedRequests inspect) and `bound` (sni-bound). */
+static void run_tls_wants(const struct tls_want *w, size_t n, const struct o3b_policy *inspect,
+                          const struct o3b_policy *bound)
+{
+    for (size_t i = 0; i < n; i++) {
+        check_tls_want(&w[i], inspect, w[i].dflt, "inspect mode");
+        check_tls_want(&w[i], bound, w[i].bound, "sni-bound");
+    }
+}
+
+static void test_decrypted_requests_are_inspected_unless_sni_bound(void)
+{
+    static const struct tls_want w[] = {
+        /* a bumped request: https URL, Host as the client wrote it inside the tunnel */
+        {"GET https://outlook.office.com/owa/ HTTP/1.1", "outlook.office.com", NULL,
+         "inspect; reason=decrypted", "inspect; reason=decrypted; detail=no-sni"},
+        {"GET https://outlook.office.com/owa/ HTTP/1.1", "outlook.office.com", "-",
+         "inspect; reason=decrypted", "inspect; reason=decrypted; detail=no-sni"},
+        {"GET https://outlook.office.com/owa/ HTTP/1.1", "outlook.office.com", "outlook.office.com",
+         "inspect; reason=decrypted", "bypass; set=1; category=Optimize"},
+        {"POST https://outlook.office.com/exfil HTTP/1.1", "outlook.office.com", "Outlook.Office.Com.",
+         "inspect; reason=decrypted", "bypass; set=1;"},
+        /* the forged-Host reproducer: SNI of the real destination differs */
+        {"POST https://outlook.office.com/exfil HTTP/1.1", "outlook.office.com", "evil.example",
+         "inspect; reason=sni-mismatch; sni=evil.example", "inspect; reason=sni-mismatch; sni=evil.example"},
+        /* the absolute form inside a bumped tunnel: plain http to port 443 */
+        {"POST http://outlook.office.com:443/exfil HTTP/1.1", "outlook.office.com:443", NULL,
+         "inspect; reason=decrypted", "inspect; reason=decrypted; detail=no-sni"},
+        {"POST http://outlook.office.com:443/exfil HTTP/1.1", "outlook.office.com:443", "evil.example",
+         "inspect; reason=sni-mismatch", "inspect; reason=sni-mismatch"},
+        {"GET /owa/ HTTP/1.1", "outlook.office.com:443", NULL,
+         "inspect; reason=decrypted", "inspect; reason=decrypted"},
+        /* an address never has a valid SNI, so it is never bound */
+        {"GET https://52.96.1.1/ HTTP/1.1", "52.96.1.1", NULL,
+         "inspect; reason=decrypted", "inspect; reason=decrypted; detail=no-sni"},
+        {"GET https://52.96.1.1/ HTTP/1.1", "52.96.1.1", "52.96.1.1",
+         "inspect; reason=sni-mismatch; sni=invalid", "inspect; reason=sni-mismatch; sni=invalid"},
+        /* a bound request still needs the table and the policy */
+        {"GET https://www.office.com/ HTTP/1.1", "www.office.com", "www.office.com",
+         "inspect; reason=decrypted", "inspect; reason=category; set=147"},
+        {"GET https://www.example.org/ HTTP/1.1", "www.example.org", "www.example.org",
+         "inspect; reason=decrypted", "inspect; reason=not-listed"},
+        /* not decrypted: plain http on 80, and every CONNECT (the tunnel itself) */
+        {"GET http://outlook.office.com/ HTTP/1.1", "outlook.office.com", NULL,
+         "bypass; set=1;", "bypass; set=1;"},
+        {"CONNECT outlook.office.com:443 HTTP/1.1", "outlook.office.com:443", NULL,
+         "bypass; set=1;", "bypass; set=1;"},
+        {"CONNECT outlook.office365.com:993 HTTP/1.1", "outlook.office365.com", NULL,
+         "bypass; set=2;", "bypass; set=2;"},
+        /* an SNI that names another host than a CONNECT (step 2 of ssl-bump) */
+        {"CONNECT outlook.office.com:443 HTTP/1.1", "outlook.office.com", "outlook.office.com",
+         "bypass; set=1;", "bypass; set=1;"},
+        {"CONNECT evil.example:443 HTTP/1.1", "evil.example", "outlook.office.com",
+         "inspect; reason=sni-mismatch; sni=outlook.office.com", "inspect; reason=sni-mismatch"},
+        {"CONNECT outlook.office.com:443 HTTP/1.1", NULL, "evil.example",
+         "inspect; reason=sni-mismatch", "inspect; reason=sni-mismatch"},
+        {"CONNECT 52.96.1.1:443 HTTP/1.1", NULL, "outlook.office.com",
+         "inspect; reason=sni-mismatch", "inspect; reason=sni-mismatch"},
+        {"CONNECT outlook.office.com:443 HTTP/1.1", NULL, "outlook.office.com:443",
+         "inspect; reason=sni-mismatch; sni=invalid", "inspect; reason=sni-mismatch; sni=invalid"},
+        /* a refused target stays malformed whatever the SNI says */
+        {"GET https://outlook.office.com/ HTTP/1.1", "evil.example", "outlook.office.com",
+         "inspect; reason=host-mismatch", "inspect; reason=host-mismatch"},
+    };
+    struct o3b_config c;
+
+    o3b_config_init(&c);
+    set1(&c, "o365bypass.DecryptedRequests", ARGV("sni-bound"));
+    finish(&c);
+    CU_ASSERT_EQUAL(c.policy.decrypted, O3B_DECRYPTED_SNI_BOUND);
+    run_tls_wants(w, sizeof w / sizeof w[0], dflt(), &c.policy);
+    o3b_config_release(&c);
+}
+
+/* Decrypted requests are inspected before the admin's lists are read: an
+   AlsoBypass host inside a bumped tunnel is still an unbound Host. */
+static void test_decrypted_rule_comes_before_also_and_never_bypass(void)
+{
+    static const struct tls_want w[] = {
+        {"GET https://intranet.example.com/ HTTP/1.1", "intranet.example.com", NULL,
+         "inspect; reason=decrypted", "inspect; reason=decrypted"},
+        {"GET http://intranet.example.com/ HTTP/1.1", "intranet.example.com", NULL,
+         "bypass; reason=also-bypass", "bypass; reason=also-bypass"},
+        {"GET https://intranet.example.com/ HTTP/1.1", "intranet.example.com", "intranet.example.com",
+         "inspect; reason=decrypted", "bypass; reason=also-bypass"},
+        {"GET https://upload.contoso.sharepoint.com/ HTTP/1.1", "upload.contoso.sharepoint.com",
+         "upload.contoso.sharepoint.com", "inspect; reason=decrypted", "inspect; reason=never-bypass"},
+    };
+    struct o3b_config c[2];
+
+    for (int i = 0; i < 2; i++) {
+        o3b_config_init(&c[i]);
+        set1(&c[i], "o365bypass.AlsoBypass", ARGV("intranet.example.com"));
+        set1(&c[i], "o365bypass.NeverBypass", ARGV("upload.contoso.sharepoint.com"));
+        set1(&c[i], "o365bypass.DecryptedRequests", ARGV(i ? "sni-bound" : "inspect"));
+        finish(&c[i]);
+    }
+    run_tls_wants(w, sizeof w / sizeof w[0], &c[0].policy, &c[1].policy);
+    o3b_config_release(&c[0]);
+    o3b_config_release(&c[1]);
+}
+
+static void test_decrypted_requests_directive_takes_two_values(void)
+{
+    struct o3b_config c;
+    o3b_err err = {{0}};
+
+    o3b_config_init(&c);
+    CU_ASSERT_EQUAL(c.policy.decrypted, O3B_DECRYPTED_INSPECT);
+    CU_ASSERT_EQUAL(o3b_config_set(&c, "o365bypass.DecryptedRequests", ARGV("SNI-Bound"), &err), 0);
+    CU_ASSERT_EQUAL(c.policy.decrypted, O3B_DECRYPTED_SNI_BOUND);
+    CU_ASSERT_EQUAL(o3b_config_set(&c, "o365bypass.DecryptedRequests", ARGV("inspect"), &err), 0);
+    CU_ASSERT_EQUAL(c.policy.decrypted, O3B_DECRYPTED_INSPECT);
+    CU_ASSERT_EQUAL(o3b_config_set(&c, "o365bypass.DecryptedRequests", ARGV("bypass"), &err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "o365bypass.DecryptedRequests"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "'bypass'"));
+    CU_ASSERT_EQUAL(o3b_config_set(&c, "o365bypass.DecryptedRequests", ARGV("inspect", "x"), &err), -1);
+    CU_ASSERT_EQUAL(c.policy.decrypted, O3B_DECRYPTED_INSPECT);
+    o3b_config_release(&c);
+}
+
 /* ---- policy ------------------------------------------------------------------------ */
 
 static void test_default_config_policy_equals_default_policy(void)
@@ -684,7 +852,7 @@ static void test_never_bypass_always_wins(void)
         INS("[2620:1ec:4::152]:443", NEVER, 0, "2620:1ec:4::152/128"),
         /* also in AlsoBypass: NeverBypass still wins */
         INS("never.example.org", NEVER, 0, "never.example.org"),
-        {"other.example.org", O3B_BYPASS, O3B_R_ALSO, 0, "*.example.org"},
+        {"other.example.org", O3B_BYPASS, O3B_R_ALSO, 0, "*.example.org", 0},
     };
     struct o3b_config c;
 
@@ -700,17 +868,17 @@ static void test_never_bypass_always_wins(void)
 static void test_also_bypass_adds_web_ports_only(void)
 {
     static const struct want rows[] = {
-        {"a.example.org", O3B_BYPASS, O3B_R_ALSO, 0, "*.example.org"},
-        {"http://a.example.org/", O3B_BYPASS, O3B_R_ALSO, 0, "*.example.org"},
+        {"a.example.org", O3B_BYPASS, O3B_R_ALSO, 0, "*.example.org", 0},
+        {"http://a.example.org/", O3B_BYPASS, O3B_R_ALSO, 0, "*.example.org", 0},
         NOT_LISTED("a.example.org:8080"),
         NOT_LISTED("example.org"),
-        {"intranet.example.net", O3B_BYPASS, O3B_R_ALSO, 0, "intranet.example.net"},
-        {"192.0.2.10", O3B_BYPASS, O3B_R_ALSO, 0, "192.0.2.10/32"},
+        {"intranet.example.net", O3B_BYPASS, O3B_R_ALSO, 0, "intranet.example.net", 0},
+        {"192.0.2.10", O3B_BYPASS, O3B_R_ALSO, 0, "192.0.2.10/32", 0},
         NOT_LISTED("192.0.2.11"),
-        {"http://198.51.100.7/", O3B_BYPASS, O3B_R_ALSO, 0, "198.51.100.0/24"},
-        {"[2001:db8::5]:443", O3B_BYPASS, O3B_R_ALSO, 0, "2001:db8::5/128"},
+        {"http://198.51.100.7/", O3B_BYPASS, O3B_R_ALSO, 0, "198.51.100.0/24", 0},
+        {"[2001:db8::5]:443", O3B_BYPASS, O3B_R_ALSO, 0, "2001:db8::5/128", 0},
         /* a listed host on a port AlsoBypass does not cover: the table decides */
-        INS("outlook.office365.com:25", PORT, 1, "outlook.office365.com"),
+        PORT_ANY_OF("outlook.office365.com:25", 1, 2, "outlook.office365.com"),
         BYP("outlook.office365.com:993", 2, "outlook.office365.com"),
     };
     struct o3b_config c;
@@ -1072,16 +1240,45 @@ static void test_later_worldwide_table_dropped_ipv6_and_set_105(void)
 /* ---- the hostile corpus ---------------------------------------------------------------- */
 
 struct corpus_run {
-    unsigned rows, failures, bypassed;
+    unsigned rows, failures, bypassed, decrypted;
 };
 
+/* The default policy with DecryptedRequests sni-bound. */
+static const struct o3b_policy *sni_bound(void)
+{
+    static struct o3b_policy p;
+    static bool done;
+
+    if (!done) {
+        o3b_policy_init(&p);
+        p.decrypted = O3B_DECRYPTED_SNI_BOUND;
+        done = true;
+    }
+    return &p;
+}
+
+static bool corpus_mismatch(unsigned lineno, const char *want, const char *mode,
+                            const struct o3b_decision *d)
+{
+    char got[512];
+
+    o3b_decision_format(d, got, sizeof got);
+    fprintf(stderr, "\n  hostile-targets.tsv:%u: expected %s (%s), got '%s'\n", lineno, want,
+            mode, got);
+    return false;
+}
+
+/* Column 3: "bypass" and "inspect" hold with and without SNI binding;
+   "decrypted" is inspected by default (reason decrypted) and bypassed in
+   sni-bound mode when the client's SNI is the request's host. */
 static bool corpus_row(unsigned lineno, struct corpus_row *r, const char *malformed, void *ud)
 {
     struct corpus_run *cr = ud;
+    const char *want = r->fields[2];
+    bool decrypted = strcmp(want, "decrypted") == 0;
     struct o3b_target t;
     struct o3b_decision d;
     enum o3b_target_status st;
-    char got[512];
 
     if (malformed != NULL) {
         fprintf(stderr, "\n  hostile-targets.tsv:%u: %s\n", lineno, malformed);
@@ -1091,12 +1288,18 @@ static bool corpus_row(unsigned lineno, struct corpus_row *r, const char *malfor
                           &t);
     o3b_decide(real(WW), dflt(), &t, st, &d);
     cr->bypassed += d.verdict == O3B_BYPASS;
-    if (strcmp(r->fields[2], d.verdict == O3B_BYPASS ? "bypass" : "inspect") == 0)
+    if (decrypted ? d.verdict != O3B_INSPECT || d.reason != O3B_R_DECRYPTED
+                  : strcmp(want, d.verdict == O3B_BYPASS ? "bypass" : "inspect") != 0)
+        return corpus_mismatch(lineno, want, "default policy", &d);
+    if (st != O3B_TARGET_OK)
         return true;
-    o3b_decision_format(&d, got, sizeof got);
-    fprintf(stderr, "\n  hostile-targets.tsv:%u: expected %s, got '%s'\n", lineno, r->fields[2],
-            got);
-    return false;
+    if (t.kind == O3B_KIND_NAME) /* clients send no SNI for an address */
+        o3b_target_set_sni(&t, t.host, t.host_len);
+    o3b_decide(real(WW), sni_bound(), &t, st, &d);
+    if ((d.verdict == O3B_BYPASS) != (decrypted || strcmp(want, "bypass") == 0))
+        return corpus_mismatch(lineno, want, "sni-bound, SNI = host", &d);
+    cr->decrypted += decrypted;
+    return true;
 }
 
 static void test_hostile_corpus_verdicts_match_the_real_table(void)
@@ -1105,8 +1308,10 @@ static void test_hostile_corpus_verdicts_match_the_real_table(void)
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(real(WW));
     CU_ASSERT_EQUAL_FATAL(corpus_each_row(corpus_row, &cr, &cr.rows, &cr.failures), 0);
-    printf(" [%u rows, %u bypassed, %u mismatches] ", cr.rows, cr.bypassed, cr.failures);
+    printf(" [%u rows, %u bypassed, %u decrypted, %u mismatches] ", cr.rows, cr.bypassed,
+           cr.decrypted, cr.failures);
     CU_ASSERT_EQUAL(cr.failures, 0);
+    CU_ASSERT_TRUE(cr.decrypted >= 30);
     CU_ASSERT_TRUE(cr.rows >= 800);
     CU_ASSERT_TRUE(cr.bypassed >= 200);
     CU_ASSERT_TRUE(cr.bypassed < cr.rows);
@@ -1128,6 +1333,9 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_index_entries_keep_kind_and_specificity),
     O3B_TEST(test_look_alikes_are_not_bypassed),
     O3B_TEST(test_refused_targets_are_inspected_with_the_status),
+    O3B_TEST(test_decrypted_requests_are_inspected_unless_sni_bound),
+    O3B_TEST(test_decrypted_rule_comes_before_also_and_never_bypass),
+    O3B_TEST(test_decrypted_requests_directive_takes_two_values),
     O3B_TEST(test_default_config_policy_equals_default_policy),
     O3B_TEST(test_bypass_categories_with_default_bypasses_default_sets),
     O3B_TEST(test_service_areas_limit_what_is_bypassed),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_refresher.c - the refresher against a real loopback feed server.
  *
@@ -14,59 +15,36 @@
  * and Retry-After are checked without sleeping.  Only 127.0.0.1 is used.
  */
 #include <cJSON.h>
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
-#include <arpa/inet.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
-#include "o365bypass/cachefile.h"
 #include "o365bypass/config.h"
 #include "o365bypass/fetcher.h"
+#include "o365bypass/io.h"
 #include "o365bypass/loader.h"
 #include "o365bypass/refresher.h"
+#include "o365bypass/store.h"
 #include "unit.h"
+#include "feed.h"
 
-#ifndef O3B_TOP_SRCDIR
-#define O3B_TOP_SRCDIR "."
-#endif
-
-#define PYTHON "/usr/bin/python3"
-#define FEEDSERVER O3B_TOP_SRCDIR "/tests/tools/feedserver.py"
 #define FILE_A O3B_TEST_DATA "/worldwide-2025-11-14.json"
 #define FILE_B O3B_TEST_DATA "/worldwide-noipv6-post-2025-11-14.json"
 #define VERSION_A "2025111400"
 #define VERSION_B "2025112000"
 #define GUID "0d6f2a94-3c1b-4e7a-8f25-6b9c0e1d2a3f"
-#define SERVER_START_TIMEOUT_S 10.0
 #define T0 ((time_t)1763100000) /* a fixed "now" where real time does not matter */
 
-static pid_t feed_pid = -1;
-static int feed_out_fd = -1;
-static char feed_base[64]; /* "http://127.0.0.1:PORT" */
+static struct test_feed feed = TEST_FEED_INIT;
+#define feed_base (feed.base)
 
 /* ---- small helpers ------------------------------------------------------------ */
 
 static char *read_whole(const char *path, size_t *len)
 {
-    o3b_err err;
-
-    return o3b_read_file(path, 64u * 1024 * 1024, len, &err);
+    return test_read_file(path, len);
 }
 
 static bool file_exists(const char *path)
@@ -85,129 +63,24 @@ static bool file_equals(const char *path, const char *data, size_t len)
     return same;
 }
 
-/* Remove `dir` and everything in it (one level of subdirectories). */
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char path[512];
-
-    if (d == NULL) {
-        unlink(dir);
-        return;
-    }
-    while ((e = readdir(d)) != NULL) {
-        struct stat st;
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        str_format(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-            remove_tree(path);
-        else
-            unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-/* A 127.0.0.1 port nobody listens on (bound, then released). */
-static int closed_port(void)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof sa;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    int port = -1;
-
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
-        port = ntohs(sa.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-/* ---- the feed server ------------------------------------------------------------- */
-
-/* Read the "PORT <n>" line within SERVER_START_TIMEOUT_S; the port or -1. */
-static int read_port_line(int fd)
-{
-    char line[64];
-    size_t used = 0;
-    double deadline = now_s() + SERVER_START_TIMEOUT_S;
-    int port;
-
-    while (used < sizeof line - 1 && now_s() < deadline) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-
-        if (poll(&p, 1, 200) <= 0)
-            continue;
-        if (read(fd, line + used, 1) != 1)
-            return -1;
-        if (line[used++] == '\n')
-            break;
-    }
-    line[used] = '\0';
-    if (sscanf(line, "PORT %d", &port) != 1 || port <= 0 || port > 65535)
-        return -1;
-    return port;
-}
-
-static void exec_feedserver(int out_fd)
-{
-    char *argv[] = {strdup(PYTHON), strdup(FEEDSERVER), strdup("--port"), strdup("0"),
-                    strdup("--lifetime"), strdup("300"), NULL};
-
-#ifdef __linux__
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-#endif
-    if (dup2(out_fd, STDOUT_FILENO) >= 0)
-        execv(PYTHON, argv);
-    _exit(127);
-}
-
 static int suite_init(void)
 {
-    int fds[2], port;
-
     o3b_fetch_global_init();
     signal(SIGPIPE, SIG_IGN);
-    if (pipe2(fds, O_CLOEXEC) != 0)
-        return -1;
-    feed_pid = fork();
-    if (feed_pid == 0)
-        exec_feedserver(fds[1]);
-    close(fds[1]);
-    feed_out_fd = fds[0];
-    if (feed_pid < 0 || (port = read_port_line(feed_out_fd)) < 0) {
-        fprintf(stderr, "test_refresher: feedserver.py did not start\n");
-        return -1;
-    }
-    str_format(feed_base, sizeof feed_base, "http://127.0.0.1:%d", port);
-    return 0;
+    return feed_start(&feed, NULL, NULL);
 }
 
-/* SIGTERM, wait up to 5 s, then SIGKILL; always reaps our child. */
 static int suite_clean(void)
 {
-    if (feed_pid > 0) {
-        kill(feed_pid, SIGTERM);
-        for (int i = 0; i < 100 && waitpid(feed_pid, NULL, WNOHANG) == 0; i++)
-            usleep(50000);
-        if (waitpid(feed_pid, NULL, WNOHANG) == 0) {
-            kill(feed_pid, SIGKILL);
-            waitpid(feed_pid, NULL, 0);
-        }
-    }
-    if (feed_out_fd >= 0)
-        close(feed_out_fd);
-    feed_pid = feed_out_fd = -1;
+    feed_stop(&feed);
     return 0;
 }
 
 /* GET feed_base + path_query with short timeouts; the body or NULL. */
 static char *feed_get(const char *path_query)
 {
-    static const struct o3b_fetch_opts quick = {.connect_timeout_s = 2, .total_timeout_s = 5};
+    static const struct o3b_fetch_opts quick = {
+        .connect_timeout_s = 2, .total_timeout_s = 5, .max_bytes = 1u << 20};
     struct o3b_fetch_result res;
     char url[1024], *body = NULL;
     o3b_err err;
@@ -297,6 +170,7 @@ struct fixture {
     char cache_dir[128];
     char current[256], previous[256], pending[256];
     struct o3b_config cfg;
+    struct o3b_store_params store; /* of cfg */
     struct o3b_refresher *r;
     o3b_table *table; /* the table "in use" */
 };
@@ -328,8 +202,7 @@ static bool fixture_open_in(struct fixture *f, const char *cache_dir,
     o3b_err err;
 
     memset(f, 0, sizeof *f);
-    strcpy(f->dir, "/tmp/o3b-test-refresher-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
+    if (!test_make_dir(f->dir, sizeof f->dir, "refresher"))
         return false;
     if (cache_dir != NULL)
         str_format(f->cache_dir, sizeof f->cache_dir, "%s", cache_dir);
@@ -345,10 +218,10 @@ static bool fixture_open_in(struct fixture *f, const char *cache_dir,
         fprintf(stderr, "\n  config: %s\n", err.msg);
         return false;
     }
-    o3b_cache_path(f->cache_dir, "Worldwide", O3B_CACHE_CURRENT, f->current, sizeof f->current);
-    o3b_cache_path(f->cache_dir, "Worldwide", O3B_CACHE_PREVIOUS, f->previous,
-                   sizeof f->previous);
-    o3b_cache_path(f->cache_dir, "Worldwide", O3B_CACHE_PENDING, f->pending, sizeof f->pending);
+    f->store = o3b_config_store_params(&f->cfg);
+    o3b_store_path(&f->store, O3B_STORE_CURRENT, f->current, sizeof f->current);
+    o3b_store_path(&f->store, O3B_STORE_PREVIOUS, f->previous, sizeof f->previous);
+    o3b_store_path(&f->store, O3B_STORE_PENDING, f->pending, sizeof f->pending);
     f->r = o3b_refresher_new(&f->cfg, T0, 0, &err);
     return f->r != NULL;
 }
@@ -364,7 +237,7 @@ static void fixture_close(struct fixture *f)
     o3b_table_free(&f->table);
     o3b_config_release(&f->cfg);
     if (f->dir[0] != '\0')
-        remove_tree(f->dir);
+        test_remove_tree(f->dir);
 }
 
 /* A non-NULL pointer the refresher must overwrite with NULL or a table. */
@@ -400,6 +273,18 @@ static bool fixture_with_a(struct fixture *f, const struct setting *extra, size_
         return false;
     forget_requests();
     return true;
+}
+
+/* What the service would start with: the store's rule, no table in use. */
+static o3b_table *startup_table(const struct fixture *f, char *notes, size_t size)
+{
+    struct o3b_store_params p = o3b_config_store_params(&f->cfg);
+    struct o3b_store_choice choice;
+
+    if (o3b_store_choose(&p, NULL, &choice) != 0)
+        return NULL;
+    str_format(notes, size, "%s", choice.notes);
+    return choice.table;
 }
 
 static const char *version_of(const o3b_table *t)
@@ -615,7 +500,7 @@ static void test_table_from_the_seed_is_always_replaced_by_a_fetch(void)
     cJSON *log;
 
     CU_ASSERT_FATAL(fixture_open(&f, NULL, 0));
-    f.table = o3b_startup_table(&f.cfg, notes, sizeof notes);
+    f.table = startup_table(&f, notes, sizeof notes);
     CU_ASSERT_STRING_EQUAL(version_of(f.table), ""); /* the seed has no version */
     CU_ASSERT_EQUAL(o3b_table_set_count(f.table), 64);
     CU_ASSERT_EQUAL(run(&f, T0, true), O3B_REFRESH_UPDATED);
@@ -724,7 +609,7 @@ static void test_refused_connection_fails_without_touching_the_cache(void)
 
     CU_ASSERT_FATAL(fixture_with_a(&f, NULL, 0));
     before = read_whole(f.current, &len);
-    str_format(url, sizeof url, "http://127.0.0.1:%d", closed_port());
+    str_format(url, sizeof url, "http://127.0.0.1:%d", test_closed_port());
     apply(&f.cfg, "ServiceURL", (const char *const[]){url, NULL});
     CU_ASSERT_EQUAL(run(&f, T0 + 3600, true), O3B_REFRESH_FAILED);
     CU_ASSERT_STRING_EQUAL(version_of(f.table), VERSION_A);
@@ -874,7 +759,7 @@ static void test_startup_table_prefers_a_valid_cache_file(void)
     o3b_table *t;
 
     CU_ASSERT_FATAL(fixture_with_a(&f, NULL, 0));
-    t = o3b_startup_table(&f.cfg, notes, sizeof notes);
+    t = startup_table(&f, notes, sizeof notes);
     CU_ASSERT_STRING_EQUAL(version_of(t), VERSION_A);
     CU_ASSERT_STRING_EQUAL(notes, "");
     o3b_table_free(&t);
@@ -890,7 +775,7 @@ static void test_startup_skips_a_corrupt_cache_file_for_the_seed(void)
 
     CU_ASSERT_FATAL(fixture_with_a(&f, NULL, 0));
     CU_ASSERT_EQUAL(o3b_write_atomic(f.current, "{\"o365bypass\": 1, garbage", 25, &err), 0);
-    t = o3b_startup_table(&f.cfg, notes, sizeof notes);
+    t = startup_table(&f, notes, sizeof notes);
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
     CU_ASSERT_EQUAL(o3b_table_set_count(t), 64);
     CU_ASSERT_STRING_EQUAL(version_of(t), "");
@@ -909,7 +794,7 @@ static void test_startup_without_cache_or_seed_gives_an_empty_table_and_says_so(
 
     CU_ASSERT_FATAL(fixture_with_a(&f, extra, 1));
     CU_ASSERT_EQUAL(o3b_write_atomic(f.current, "[]", 2, &err), 0);
-    t = o3b_startup_table(&f.cfg, notes, sizeof notes);
+    t = startup_table(&f, notes, sizeof notes);
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
     CU_ASSERT_EQUAL(o3b_table_set_count(t), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(notes, "cache file skipped"));
@@ -953,8 +838,7 @@ static void test_shrink_beyond_the_limit_is_held_back_until_accepted(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(pending);
     CU_ASSERT_PTR_NOT_NULL(strstr(pending, "\"version\": \"" VERSION_B "\""));
 
-    CU_ASSERT_EQUAL(o3b_refresher_accept(f.r, T0 + 3700, &accepted, &err),
-                    O3B_REFRESH_ACCEPTED);
+    CU_ASSERT_EQUAL(o3b_store_accept(&f.store, &accepted, &err), 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(accepted);
     CU_ASSERT_EQUAL(o3b_table_set_count(accepted), 3);
     CU_ASSERT_EQUAL(entries_of(accepted), 4);
@@ -990,9 +874,129 @@ static void test_accept_without_a_pending_table_fails(void)
     o3b_err err;
 
     CU_ASSERT_FATAL(fixture_with_a(&f, NULL, 0));
-    CU_ASSERT_EQUAL(o3b_refresher_accept(f.r, T0, &accepted, &err), O3B_REFRESH_FAILED);
+    CU_ASSERT_EQUAL(o3b_store_accept(&f.store, &accepted, &err), -1);
     CU_ASSERT_PTR_NULL(accepted);
     CU_ASSERT_NOT_EQUAL(err.msg[0], '\0');
+    fixture_close(&f);
+}
+
+/* ---- the outright refusals and the grow guard (trust.h) ---------------------------------- */
+
+/* Serve table A plus the sets of `extra_sets` (a JSON array) as VERSION_B. */
+static void serve_a_plus(struct fixture *f, const char *name, const char *extra_sets)
+{
+    cJSON *root = NULL, *extra = cJSON_Parse(extra_sets), *s;
+    char path[256], query[512], *text;
+    size_t len = 0;
+    char *a = read_whole(FILE_A, &len);
+    o3b_err err;
+
+    if (a != NULL)
+        root = cJSON_ParseWithLength(a, len);
+    CU_ASSERT_FATAL(root != NULL && extra != NULL);
+    while ((s = cJSON_DetachItemFromArray(extra, 0)) != NULL)
+        cJSON_AddItemToArray(root, s);
+    text = cJSON_PrintUnformatted(root);
+    str_format(path, sizeof path, "%s/%s", f->dir, name);
+    CU_ASSERT_EQUAL_FATAL(o3b_write_atomic(path, text, strlen(text), &err), 0);
+    str_format(query, sizeof query, "version=" VERSION_B "&file=%s", path);
+    control(query);
+    free(text);
+    free(a);
+    cJSON_Delete(root);
+    cJSON_Delete(extra);
+}
+
+static const char foreign_set[] =
+    "[{\"id\": 990, \"serviceArea\": \"Common\", \"urls\": [\"*.amazonaws.com\"],"
+    " \"tcpPorts\": \"443\", \"category\": \"Optimize\", \"required\": true}]";
+
+static void test_growth_beyond_the_table_in_use_is_held_back_until_accepted(void)
+{
+    struct fixture f;
+    o3b_table *fresh = NOT_A_TABLE, *accepted = NULL;
+    size_t len_a = 0;
+    char *file_a;
+    o3b_err err;
+
+    CU_ASSERT_FATAL(fixture_with_a(&f, NULL, 0));
+    file_a = read_whole(f.current, &len_a);
+    serve_a_plus(&f, "grown.json", foreign_set);
+    CU_ASSERT_EQUAL(o3b_refresher_run(f.r, f.table, T0 + 3600, false, &fresh, &err),
+                    O3B_REFRESH_GROW);
+    CU_ASSERT_PTR_NULL(fresh);
+    CU_ASSERT_STRING_EQUAL(o3b_refresh_outcome_name(O3B_REFRESH_GROW), "grow-guard");
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "grow guard: held back"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "set 990 domain '*.amazonaws.com' (amazonaws.com)"));
+    CU_ASSERT(file_equals(f.current, file_a, len_a));
+    CU_ASSERT_TRUE(file_exists(f.pending));
+    /* held back counts as an answer: the next check waits the full interval */
+    CU_ASSERT_EQUAL(o3b_refresher_next_due(f.r), T0 + 3600 + 3600);
+
+    CU_ASSERT_EQUAL(o3b_store_accept(&f.store, &accepted, &err), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(accepted);
+    CU_ASSERT_STRING_EQUAL(version_of(accepted), VERSION_B);
+    CU_ASSERT_PTR_NOT_NULL(o3b_table_find_set(accepted, 990));
+    CU_ASSERT(file_equals(f.previous, file_a, len_a));
+    CU_ASSERT_FALSE(file_exists(f.pending));
+    o3b_table_free(&accepted);
+    free(file_a);
+    fixture_close(&f);
+}
+
+static void test_a_table_with_a_refused_entry_is_invalid_and_nothing_is_pending(void)
+{
+    static const char poisoned[] =
+        "[{\"id\": 991, \"serviceArea\": \"Common\", \"urls\": [\"*.co.uk\"],"
+        " \"tcpPorts\": \"443\", \"category\": \"Optimize\", \"required\": true}]";
+    struct fixture f;
+    o3b_table *fresh = NOT_A_TABLE;
+    o3b_err err;
+
+    CU_ASSERT_FATAL(fixture_with_a(&f, NULL, 0));
+    serve_a_plus(&f, "poisoned.json", poisoned);
+    CU_ASSERT_EQUAL(o3b_refresher_run(f.r, f.table, T0 + 3600, false, &fresh, &err),
+                    O3B_REFRESH_INVALID);
+    CU_ASSERT_PTR_NULL(fresh);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "(id 991): '*.co.uk' is refused"));
+    CU_ASSERT_FALSE(file_exists(f.pending));
+    CU_ASSERT_STRING_EQUAL(version_of(f.table), VERSION_A);
+    fixture_close(&f);
+}
+
+/* A held-back table must never be accepted over a newer one saved since. */
+static void test_a_newer_table_saved_drops_the_one_held_back(void)
+{
+    struct fixture f;
+    o3b_table *accepted = NOT_A_TABLE;
+    o3b_err err;
+
+    CU_ASSERT_FATAL(fixture_with_a(&f, NULL, 0));
+    serve_a_plus(&f, "grown.json", foreign_set);
+    CU_ASSERT_EQUAL(run(&f, T0 + 3600, false), O3B_REFRESH_GROW);
+    CU_ASSERT_TRUE(file_exists(f.pending));
+    control("version=2025113000&file=tests/data/worldwide-noipv6-post-2025-11-14.json");
+    CU_ASSERT_EQUAL(run(&f, T0 + 7200, false), O3B_REFRESH_UPDATED);
+    CU_ASSERT_FALSE(file_exists(f.pending));
+    CU_ASSERT_EQUAL(o3b_store_accept(&f.store, &accepted, &err), -1);
+    CU_ASSERT_PTR_NULL(accepted);
+    fixture_close(&f);
+}
+
+/* `o365bypass fetch --force` runs without a table in use: no guard. */
+static void test_a_run_without_a_table_in_use_skips_the_grow_guard(void)
+{
+    struct fixture f;
+    o3b_table *fresh = NULL;
+    o3b_err err;
+
+    CU_ASSERT_FATAL(fixture_with_a(&f, NULL, 0));
+    serve_a_plus(&f, "grown.json", foreign_set);
+    CU_ASSERT_EQUAL(o3b_refresher_run(f.r, NULL, T0 + 3600, true, &fresh, &err),
+                    O3B_REFRESH_UPDATED);
+    CU_ASSERT_PTR_NOT_NULL(fresh);
+    CU_ASSERT_PTR_NOT_NULL(fresh ? o3b_table_find_set(fresh, 990) : NULL);
+    o3b_table_free(&fresh);
     fixture_close(&f);
 }
 
@@ -1092,6 +1096,10 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_shrink_beyond_the_limit_is_held_back_until_accepted),
     O3B_TEST(test_shrink_within_the_limit_is_taken_at_once),
     O3B_TEST(test_accept_without_a_pending_table_fails),
+    O3B_TEST(test_growth_beyond_the_table_in_use_is_held_back_until_accepted),
+    O3B_TEST(test_a_table_with_a_refused_entry_is_invalid_and_nothing_is_pending),
+    O3B_TEST(test_a_newer_table_saved_drops_the_one_held_back),
+    O3B_TEST(test_a_run_without_a_table_in_use_skips_the_grow_guard),
     O3B_TEST(test_failures_back_off_from_the_interval_up_to_eight_times_plus_jitter),
     O3B_TEST(test_not_due_runs_make_no_network_request),
     O3B_TEST(test_interval_zero_is_never_due_and_reports_no_next_time),

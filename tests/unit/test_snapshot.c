@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_snapshot.c - publishing tables to concurrent readers (snapshot.h).
  *
@@ -22,6 +23,7 @@
 #include <time.h>
 
 #include "o365bypass/index.h"
+#include "o365bypass/io.h"
 #include "o365bypass/loader.h"
 #include "o365bypass/snapshot.h"
 #include "o365bypass/table.h"
@@ -220,6 +222,36 @@ static void test_publish_gives_up_while_the_slot_to_reuse_is_held(void)
     o3b_snapshot_destroy(&s);
 }
 
+/* The glue's retry: a publish that timed out leaves the table with the
+   caller, who publishes the very same table once the old readers are gone. */
+static void test_a_refused_publish_keeps_the_table_for_a_retry(void)
+{
+    struct o3b_snapshot s;
+    o3b_table *a = fresh(0), *b = fresh(1), *c = fresh(0), *kept;
+    unsigned held, ticket;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    o3b_snapshot_init(&s);
+    CU_ASSERT_EQUAL(o3b_snapshot_publish_or_keep(&s, &a, 100), 0);
+    CU_ASSERT_PTR_NULL(a); /* the snapshot owns it now */
+    CU_ASSERT_TRUE(consistent(o3b_snapshot_acquire(&s, &held)));
+    CU_ASSERT_EQUAL(o3b_snapshot_publish(&s, b, 100), 0);
+    kept = c;
+    CU_ASSERT_EQUAL(o3b_snapshot_publish_or_keep(&s, &c, 5), -1);
+    CU_ASSERT_PTR_EQUAL(c, kept); /* still ours, not freed */
+    CU_ASSERT_TRUE(consistent(c));
+    CU_ASSERT_PTR_EQUAL(o3b_snapshot_acquire(&s, &ticket), b);
+    o3b_snapshot_release(&s, ticket);
+    o3b_snapshot_release(&s, held);
+    CU_ASSERT_EQUAL(o3b_snapshot_publish_or_keep(&s, &c, 5), 0); /* the retry */
+    CU_ASSERT_PTR_NULL(c);
+    CU_ASSERT_PTR_EQUAL(o3b_snapshot_acquire(&s, &ticket), kept);
+    o3b_snapshot_release(&s, ticket);
+    o3b_snapshot_destroy(&s);
+}
+
 static void test_publishing_null_empties_the_snapshot(void)
 {
     struct o3b_snapshot s;
@@ -322,6 +354,7 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_a_held_table_survives_a_publish_and_is_freed_once_released),
     O3B_TEST(test_an_unheld_replaced_table_is_freed_by_the_publish),
     O3B_TEST(test_publish_gives_up_while_the_slot_to_reuse_is_held),
+    O3B_TEST(test_a_refused_publish_keeps_the_table_for_a_retry),
     O3B_TEST(test_publishing_null_empties_the_snapshot),
     O3B_TEST(test_readers_always_see_one_whole_table_while_tables_are_swapped),
 };

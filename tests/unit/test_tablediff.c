@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_tablediff.c - set-by-set differences between two endpoint tables.
  *

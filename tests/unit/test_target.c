@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_target.c - request line + Host headers to destination (target.h).
  *
@@ -145,11 +146,78 @@ static void test_parse_applies_scheme_default_ports(void)
         {"GET http://a.sharepoint.com/ HTTP/1.1", {"a.sharepoint.com:80"}, OK, "a.sharepoint.com", 80, N, ABS, HTTP},
         {"GET https://a.sharepoint.com/ HTTP/1.1", {"a.sharepoint.com:443"}, OK, "a.sharepoint.com", 443, N, ABS, HTTPS},
         {"GET / HTTP/1.1", {"a.sharepoint.com"}, OK, "a.sharepoint.com", 80, N, ORI, HTTP},
-        /* CONNECT: a Host without port stands for 443 */
+        /* CONNECT: a Host without port stands for the CONNECT's own port */
         {"CONNECT a.sharepoint.com:443 HTTP/1.1", {"a.sharepoint.com"}, OK, "a.sharepoint.com", 443, N, CON, NONE},
-        {"CONNECT a.sharepoint.com:80 HTTP/1.1", {"a.sharepoint.com"}, O3B_TARGET_HOST_MISMATCH, NULL, 0, 0, 0, 0},
     };
     RUN_SPECS(specs);
+}
+
+/* Squid's generated CONNECT after peek at step 1 and splice at step 2 names
+   the host in Host without a port: it cannot name another destination, so it
+   is the CONNECT's own on every port.  Another host or another explicit port
+   is still domain fronting. */
+static void test_connect_host_without_port_is_the_connect_destination(void)
+{
+    static const struct spec specs[] = {
+        {"CONNECT a.sharepoint.com:80 HTTP/1.1", {"a.sharepoint.com"}, OK, "a.sharepoint.com", 80, N, CON, NONE},
+        {"CONNECT outlook.office365.com:993 HTTP/1.1", {"outlook.office365.com"}, OK, "outlook.office365.com", 993, N, CON, NONE},
+        {"CONNECT outlook.office365.com:993 HTTP/1.1", {"Outlook.Office365.Com."}, OK, "outlook.office365.com", 993, N, CON, NONE},
+        {"CONNECT 52.96.1.1:8443 HTTP/1.1", {"52.96.1.1"}, OK, "52.96.1.1", 8443, V4, CON, NONE},
+        {"CONNECT [2603:1006::1]:993 HTTP/1.1", {"[2603:1006::1]"}, OK, "2603:1006::1", 993, V6, CON, NONE},
+        {"CONNECT outlook.office365.com:993 HTTP/1.1", {"outlook.office365.com:443"}, O3B_TARGET_HOST_MISMATCH, NULL, 0, 0, 0, 0},
+        {"CONNECT outlook.office365.com:993 HTTP/1.1", {"evil.example"}, O3B_TARGET_HOST_MISMATCH, NULL, 0, 0, 0, 0},
+        {"CONNECT evil.example:993 HTTP/1.1", {"outlook.office365.com"}, O3B_TARGET_HOST_MISMATCH, NULL, 0, 0, 0, 0},
+        {"CONNECT 52.96.1.1:993 HTTP/1.1", {"52.96.1.2"}, O3B_TARGET_HOST_MISMATCH, NULL, 0, 0, 0, 0},
+        {"CONNECT a.sharepoint.com:80 HTTP/1.1", {"a.sharepoint.com:443"}, O3B_TARGET_HOST_MISMATCH, NULL, 0, 0, 0, 0},
+        /* http keeps the scheme's default: a Host without port is port 80 */
+        {"GET http://a.sharepoint.com:8080/ HTTP/1.1", {"a.sharepoint.com"}, O3B_TARGET_HOST_MISMATCH, NULL, 0, 0, 0, 0},
+    };
+    RUN_SPECS(specs);
+}
+
+struct sni_spec {
+    const char *sni;
+    size_t len; /* 0: strlen */
+    uint8_t state;
+    const char *norm;
+};
+
+static void test_sni_is_normalized_or_marked_bad(void)
+{
+    static const struct sni_spec specs[] = {
+        {NULL, 0, O3B_SNI_NONE, ""},
+        {"", 0, O3B_SNI_NONE, ""},
+        {"-", 0, O3B_SNI_NONE, ""},
+        {"  \t", 0, O3B_SNI_NONE, ""},
+        {"outlook.office.com", 0, O3B_SNI_OK, "outlook.office.com"},
+        {" Outlook.Office.COM. ", 0, O3B_SNI_OK, "outlook.office.com"},
+        {"52.96.1.1", 0, O3B_SNI_BAD, ""},
+        {"2603:1006::1", 0, O3B_SNI_BAD, ""},
+        {"[2603:1006::1]", 0, O3B_SNI_BAD, ""},
+        {"outlook.office.com:443", 0, O3B_SNI_BAD, ""},
+        {"evil.example\r\nX: y", 0, O3B_SNI_BAD, ""},
+        {"outlook.office.com\0evil", sizeof "outlook.office.com\0evil" - 1, O3B_SNI_BAD, ""},
+        {"%6Futlook.office.com", 0, O3B_SNI_BAD, ""},
+        {"--", 0, O3B_SNI_BAD, ""},
+        {"a..b", 0, O3B_SNI_BAD, ""},
+    };
+    struct o3b_target t;
+
+    CU_ASSERT_EQUAL_FATAL(o3b_target_parse_text("outlook.office.com", &t), OK);
+    CU_ASSERT_EQUAL(t.sni_state, O3B_SNI_NONE);
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+        const struct sni_spec *sp = &specs[i];
+        size_t len = sp->len ? sp->len : sp->sni ? strlen(sp->sni) : 0;
+
+        o3b_target_set_sni(&t, sp->sni, len);
+        if (t.sni_state != sp->state || strcmp(t.sni, sp->norm) != 0)
+            fprintf(stderr, "\n  sni '%s': state %u '%s'\n", sp->sni ? sp->sni : "(null)",
+                    t.sni_state, t.sni);
+        CU_ASSERT_EQUAL(t.sni_state, sp->state);
+        CU_ASSERT_STRING_EQUAL(t.sni, sp->norm);
+        CU_ASSERT_EQUAL(t.sni_len, strlen(sp->norm));
+        CU_ASSERT_STRING_EQUAL(t.host, "outlook.office.com"); /* the target is untouched */
+    }
 }
 
 static void test_parse_fills_ip_address_bytes(void)
@@ -466,7 +534,11 @@ static bool run_text_spec(const struct text_spec *s)
 static void test_parse_text_accepts_what_an_admin_types(void)
 {
     static const struct text_spec specs[] = {
-        {"https://outlook.office.com/", OK, "outlook.office.com", 443, N, ABS},
+        /* an https URL is the CONNECT a browser sends for it */
+        {"https://outlook.office.com/", OK, "outlook.office.com", 443, N, CON},
+        {"HTTPS://Outlook.Office.Com/owa/?a=b#c", OK, "outlook.office.com", 443, N, CON},
+        {"https://outlook.office365.com:993/", OK, "outlook.office365.com", 993, N, CON},
+        {"https://outlook.office.com", OK, "outlook.office.com", 443, N, CON},
         {"http://outlook.office.com/owa", OK, "outlook.office.com", 80, N, ABS},
         {"HTTP://Outlook.Office.Com:8080", OK, "outlook.office.com", 8080, N, ABS},
         {"outlook.office.com", OK, "outlook.office.com", 443, N, CON},
@@ -478,7 +550,10 @@ static void test_parse_text_accepts_what_an_admin_types(void)
         {"2603:1006:0::ABCD", OK, "2603:1006::abcd", 443, V6, CON},
         {"[2603:1006::1]", OK, "2603:1006::1", 443, V6, CON},
         {"[2603:1006::1]:80", OK, "2603:1006::1", 80, V6, CON},
-        {"https://[2603:1006::1]/", OK, "2603:1006::1", 443, V6, ABS},
+        {"https://[2603:1006::1]/", OK, "2603:1006::1", 443, V6, CON},
+        {"https://[2603:1006::1]:8443/x", OK, "2603:1006::1", 8443, V6, CON},
+        /* plain http stays the request it is, port 443 included */
+        {"http://outlook.office.com:443/", OK, "outlook.office.com", 443, N, ABS},
     };
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
         CU_ASSERT_TRUE(run_text_spec(&specs[i]));
@@ -490,6 +565,9 @@ static void test_parse_text_refuses_what_parse_refuses(void)
         {"", O3B_TARGET_BAD_HOST, NULL, 0, 0, 0},
         {"evil@outlook.office.com", O3B_TARGET_USERINFO, NULL, 0, 0, 0},
         {"https://evil@outlook.office.com/", O3B_TARGET_USERINFO, NULL, 0, 0, 0},
+        {"https://2603:1006::1/", O3B_TARGET_BAD_IP, NULL, 0, 0, 0},
+        {"https:///owa", O3B_TARGET_BAD_HOST, NULL, 0, 0, 0},
+        {"https://outlook.office.com:0/", O3B_TARGET_BAD_PORT, NULL, 0, 0, 0},
         {"outlook.office.com evil", O3B_TARGET_BAD_REQUEST_LINE, NULL, 0, 0, 0},
         {"outlook.office.com\r\n", O3B_TARGET_BAD_REQUEST_LINE, NULL, 0, 0, 0},
         {"ftp://outlook.office.com/", O3B_TARGET_BAD_SCHEME, NULL, 0, 0, 0},
@@ -512,6 +590,32 @@ static void test_parse_text_refuses_what_parse_refuses(void)
     CU_ASSERT_EQUAL(o3b_target_parse_text(NULL, &t), O3B_TARGET_BAD_REQUEST_LINE);
 }
 
+static void test_text_request_is_the_line_parse_text_parses(void)
+{
+    static const char *const pairs[][2] = {
+        {"https://outlook.office.com/x?y", "CONNECT outlook.office.com:443 HTTP/1.1"},
+        {"https://outlook.office365.com:993/", "CONNECT outlook.office365.com:993 HTTP/1.1"},
+        {"http://outlook.office.com/x?y", "GET http://outlook.office.com/x?y HTTP/1.1"},
+        {"outlook.office.com", "CONNECT outlook.office.com:443 HTTP/1.1"},
+        {"outlook.office365.com:993", "CONNECT outlook.office365.com:993 HTTP/1.1"},
+        {"2603:1006::1", "CONNECT [2603:1006::1]:443 HTTP/1.1"},
+        {"[2603:1006::1]", "CONNECT [2603:1006::1]:443 HTTP/1.1"},
+        {"[2603:1006::1]:80", "CONNECT [2603:1006::1]:80 HTTP/1.1"},
+    };
+    char buf[8192 + 32], small[16];
+    static char huge[9000];
+
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        size_t n = o3b_target_text_request(pairs[i][0], buf, sizeof buf);
+        CU_ASSERT_EQUAL(n, strlen(pairs[i][1]));
+        CU_ASSERT_STRING_EQUAL(buf, pairs[i][1]);
+    }
+    CU_ASSERT_EQUAL(o3b_target_text_request("outlook.office.com", small, sizeof small), 0);
+    CU_ASSERT_EQUAL(o3b_target_text_request(NULL, buf, sizeof buf), 0);
+    memset(huge, 'a', sizeof huge - 1);
+    CU_ASSERT_EQUAL(o3b_target_text_request(huge, buf, sizeof buf), 0);
+}
+
 /* Must run after the table tests: together they reach every status. */
 static void test_specs_cover_every_status(void)
 {
@@ -530,7 +634,7 @@ static void test_specs_cover_every_status(void)
 static const char *const corpus_classes[] = {
     "fronting", "userinfo", "lookalike", "dots", "case", "percent", "idn", "control", "long",
     "ipv4-forms", "ipv6-forms", "port", "scheme", "connect", "duplicate-host", "long-line",
-    "plain-ok",
+    "plain-ok", "decrypted",
 };
 #define N_CLASSES (sizeof corpus_classes / sizeof corpus_classes[0])
 
@@ -620,8 +724,9 @@ static bool check_row(unsigned lineno, struct corpus_row *r, const char *malform
     cs->per_class[cls]++;
     if (!parse_expectation(r->fields[1], &e))
         return row_fail(lineno, "bad expected-parse column", r->fields[1]);
-    if (strcmp(r->fields[2], "bypass") != 0 && strcmp(r->fields[2], "inspect") != 0)
-        return row_fail(lineno, "verdict must be bypass or inspect", r->fields[2]);
+    if (strcmp(r->fields[2], "bypass") != 0 && strcmp(r->fields[2], "inspect") != 0 &&
+        strcmp(r->fields[2], "decrypted") != 0)
+        return row_fail(lineno, "verdict must be bypass, inspect or decrypted", r->fields[2]);
     if (e.status != OK && strcmp(r->fields[2], "inspect") != 0)
         return row_fail(lineno, "a refused target must be inspected", r->fields[1]);
     return check_outcome(lineno, r, &e);
@@ -647,11 +752,77 @@ static void test_hostile_corpus_parses_as_recorded(void)
         CU_ASSERT_TRUE(cs.per_class[i] >= 5);
 }
 
+/* ---- whole header blocks ----------------------------------------------------- */
+
+static enum o3b_target_status parse_block(const char *const *lines, size_t n, bool *connect,
+                                          struct o3b_target *t)
+{
+    return o3b_target_parse_headers(lines, n, t, connect);
+}
+
+static void test_header_block_finds_every_host_line_however_spelled(void)
+{
+    static const char *const one[] = {"GET / HTTP/1.1", "User-Agent: x",
+                                      "HoSt \t:  outlook.office.com ", "Accept: */*"};
+    static const char *const two[] = {"GET / HTTP/1.1", "Host: outlook.office.com",
+                                      "X-Host: evil.example", "host\t: evil.example"};
+    static const char *const decoys[] = {"GET http://outlook.office.com/ HTTP/1.1",
+                                         "X-Host: evil.example", "Hostname: evil.example",
+                                         "Host evil.example", "Ho st: evil.example"};
+    struct o3b_target t;
+    bool connect;
+
+    CU_ASSERT_EQUAL(parse_block(one, 4, &connect, &t), OK);
+    CU_ASSERT_STRING_EQUAL(t.host, "outlook.office.com");
+    CU_ASSERT_FALSE(connect);
+    CU_ASSERT_EQUAL(parse_block(two, 4, &connect, &t), O3B_TARGET_DUPLICATE_HOST);
+    CU_ASSERT_EQUAL(parse_block(decoys, 5, &connect, &t), OK); /* none of them is a Host */
+    CU_ASSERT_STRING_EQUAL(t.host, "outlook.office.com");
+}
+
+static void test_header_block_with_more_than_eight_host_lines_is_duplicate_host(void)
+{
+    const char *lines[1 + 10] = {"GET / HTTP/1.1"};
+
+    for (size_t i = 1; i <= 10; i++)
+        lines[i] = "Host: outlook.office.com";
+    /* one Host is fine, two are a duplicate, nine stop the scan: all refused */
+    CU_ASSERT_EQUAL(parse_block(lines, 2, NULL, NULL), OK);
+    CU_ASSERT_EQUAL(parse_block(lines, 3, NULL, NULL), O3B_TARGET_DUPLICATE_HOST);
+    CU_ASSERT_EQUAL(parse_block(lines, 1 + O3B_TARGET_MAX_HOSTS, NULL, NULL),
+                    O3B_TARGET_DUPLICATE_HOST);
+    CU_ASSERT_EQUAL(parse_block(lines, 1 + O3B_TARGET_MAX_HOSTS + 1, NULL, NULL),
+                    O3B_TARGET_DUPLICATE_HOST);
+    CU_ASSERT_EQUAL(parse_block(lines, 11, NULL, NULL), O3B_TARGET_DUPLICATE_HOST);
+}
+
+static void test_header_block_reports_connect_whether_well_formed_or_not(void)
+{
+    static const char *const good[] = {"CONNECT outlook.office.com:443 HTTP/1.1",
+                                       "Host: outlook.office.com:443"};
+    static const char *const no_port[] = {"CONNECT outlook.office.com HTTP/1.1"};
+    static const char *const lower[] = {"connect outlook.office.com:443 HTTP/1.1"};
+    bool connect = false;
+
+    CU_ASSERT_EQUAL(parse_block(good, 2, &connect, NULL), OK);
+    CU_ASSERT_TRUE(connect);
+    CU_ASSERT_EQUAL(parse_block(no_port, 1, &connect, NULL), O3B_TARGET_BAD_PORT);
+    CU_ASSERT_TRUE(connect);
+    CU_ASSERT_NOT_EQUAL(parse_block(lower, 1, &connect, NULL), OK);
+    CU_ASSERT_FALSE(connect);
+    connect = true;
+    CU_ASSERT_EQUAL(parse_block(NULL, 0, &connect, NULL), O3B_TARGET_BAD_REQUEST_LINE);
+    CU_ASSERT_FALSE(connect);
+    CU_ASSERT_EQUAL(parse_block(good, 0, &connect, NULL), O3B_TARGET_BAD_REQUEST_LINE);
+}
+
 static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_parse_accepts_absolute_form_http_and_https),
     O3B_TEST(test_parse_accepts_connect_authority),
     O3B_TEST(test_parse_accepts_origin_form_with_one_host),
     O3B_TEST(test_parse_applies_scheme_default_ports),
+    O3B_TEST(test_connect_host_without_port_is_the_connect_destination),
+    O3B_TEST(test_sni_is_normalized_or_marked_bad),
     O3B_TEST(test_parse_fills_ip_address_bytes),
     O3B_TEST(test_host_header_must_agree_with_url),
     O3B_TEST(test_parse_refuses_more_than_one_host_header),
@@ -670,8 +841,12 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_status_names_are_distinct_tokens_with_texts),
     O3B_TEST(test_parse_text_accepts_what_an_admin_types),
     O3B_TEST(test_parse_text_refuses_what_parse_refuses),
+    O3B_TEST(test_text_request_is_the_line_parse_text_parses),
     O3B_TEST(test_specs_cover_every_status),
     O3B_TEST(test_hostile_corpus_parses_as_recorded),
+    O3B_TEST(test_header_block_finds_every_host_line_however_spelled),
+    O3B_TEST(test_header_block_with_more_than_eight_host_lines_is_duplicate_host),
+    O3B_TEST(test_header_block_reports_connect_whether_well_formed_or_not),
 };
 
 O3B_UNIT_MAIN("target", tests)
