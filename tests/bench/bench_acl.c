@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_acl.c - what one answer of o365bypass-acl costs, measured on the binary.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_acl_proto.c - the Squid helper's protocol layer and its answers.
  *
