@@ -333,6 +333,7 @@ phase_build() {
     local want
     for want in ./etc/c-icap/o365bypass.conf ./usr/bin/o365bypass \
         ./usr/share/o365bypass/endpoints-worldwide.json ./usr/share/man/man1/o365bypass.1.gz \
+        ./usr/share/man/man8/o365bypass-acl.8.gz \
         "./usr/share/doc/$PKG/README.Debian" "./usr/share/doc/$PKG/copyright" \
         "./usr/share/doc/$PKG/changelog.gz" "./usr/share/doc/$PKG/README.md.gz" \
         "./usr/share/doc/$PKG/squid-o365bypass.conf" "./usr/share/doc/$PKG/squid-o365bypass-tls.conf" \
