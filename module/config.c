@@ -342,6 +342,11 @@ static int d_tenants(struct o3b_config *c, const char *const *argv, o3b_err *err
     return add_items(c, argv, o3b_policy_add_tenant, err);
 }
 
+static int d_tenant_domains(struct o3b_config *c, const char *const *argv, o3b_err *err)
+{
+    return add_items(c, argv, o3b_policy_add_tenant_domain, err);
+}
+
 static int d_client_id(struct o3b_config *c, const char *const *argv, o3b_err *err)
 {
     const char *v;
@@ -425,12 +430,15 @@ const struct o3b_directive o3b_directives[] = {
      "(Common, their prerequisite, always included)"},
     {"RequiredOnly", d_required_only, "off", "bypass only endpoint sets marked required"},
     {"NeverBypass", d_never, "(empty)",
-     "hosts, host patterns, IPs or CIDRs never bypassed; always wins; repeatable"},
+     "hosts, host patterns, IPs or CIDRs never bypassed, any breadth (*, *.de, 0.0.0.0/0, "
+     "::/0); always wins; repeatable"},
     {"AlsoBypass", d_also, "(empty)",
      "hosts, host patterns, IPs or CIDRs bypassed on ports 80/443 although not listed; "
      "repeatable"},
     {"TenantName", d_tenants, "(empty: no pinning)",
      "your tenant names; tenant-addressable wildcards are bypassed only for them; repeatable"},
+    {"TenantDomain", d_tenant_domains, "(empty)",
+     "your mail domains; other domains' MX hosts are inspected; repeatable"},
     {"NoIPv6", d_no_ipv6, "off", "ask the web service for IPv4 prefixes only"},
     {"ClientRequestId", d_client_id, "(generated once, kept in CacheDir)",
      "GUID sent to the web service"},

@@ -5,7 +5,7 @@
  * becomes an `o365bypass.Name` directive), the CLI's config reader and
  * `check-config`, and the documentation in conf/o365bypass.conf.  Values are
  * checked when set, so a bad line is reported with its directive and value.
- * Lists (NeverBypass, AlsoBypass, TenantName) accumulate over lines; every
+ * Lists (NeverBypass, AlsoBypass, TenantName, TenantDomain) accumulate over lines; every
  * other directive keeps its last value.
  *
  * Ownership: o3b_config_init() sets defaults; the config owns every string
@@ -42,7 +42,7 @@ struct o3b_config {
     long max_shrink_percent;  /* MaxShrinkPercent */
     char *service_areas_param;/* ServiceAreas as the web service wants it, or NULL = all */
     struct o3b_policy policy; /* BypassCategories, ServiceAreas, RequiredOnly,
-                                 NeverBypass, AlsoBypass, TenantName */
+                                 NeverBypass, AlsoBypass, TenantName, TenantDomain */
 };
 
 struct o3b_directive {
