@@ -12,29 +12,32 @@
 
 #include <string.h>
 
+#define NS(name, kind) {name, sizeof name - 1, kind}
+
 static const struct {
     const char *name;
+    size_t len;
     enum o3b_tenant_ns kind;
 } namespaces[] = {
-    {"sharepoint.com", O3B_TENANT_SHAREPOINT},
-    {"sharepoint.us", O3B_TENANT_SHAREPOINT},
-    {"sharepoint-mil.us", O3B_TENANT_SHAREPOINT},
-    {"sharepoint.de", O3B_TENANT_SHAREPOINT},
-    {"sharepoint.cn", O3B_TENANT_SHAREPOINT},
-    {"onmicrosoft.com", O3B_TENANT_ROUTING},
-    {"mail.onmicrosoft.com", O3B_TENANT_ROUTING},
-    {"onmicrosoft.us", O3B_TENANT_ROUTING},
-    {"mail.onmicrosoft.us", O3B_TENANT_ROUTING},
-    {"onmicrosoft.de", O3B_TENANT_ROUTING},
-    {"onmschina.cn", O3B_TENANT_ROUTING},
-    {"partner.onmschina.cn", O3B_TENANT_ROUTING},
+    NS("sharepoint.com", O3B_TENANT_SHAREPOINT),
+    NS("sharepoint.us", O3B_TENANT_SHAREPOINT),
+    NS("sharepoint-mil.us", O3B_TENANT_SHAREPOINT),
+    NS("sharepoint.de", O3B_TENANT_SHAREPOINT),
+    NS("sharepoint.cn", O3B_TENANT_SHAREPOINT),
+    NS("onmicrosoft.com", O3B_TENANT_ROUTING),
+    NS("mail.onmicrosoft.com", O3B_TENANT_ROUTING),
+    NS("onmicrosoft.us", O3B_TENANT_ROUTING),
+    NS("mail.onmicrosoft.us", O3B_TENANT_ROUTING),
+    NS("onmicrosoft.de", O3B_TENANT_ROUTING),
+    NS("onmschina.cn", O3B_TENANT_ROUTING),
+    NS("partner.onmschina.cn", O3B_TENANT_ROUTING),
     /* <domain-key>.mail.protection.* (Worldwide, GCC High/DoD, 21Vianet) */
-    {"mail.protection.outlook.com", O3B_TENANT_MX},
-    {"mail.protection.office365.us", O3B_TENANT_MX},
-    {"mail.protection.partner.outlook.cn", O3B_TENANT_MX},
+    NS("mail.protection.outlook.com", O3B_TENANT_MX),
+    NS("mail.protection.office365.us", O3B_TENANT_MX),
+    NS("mail.protection.partner.outlook.cn", O3B_TENANT_MX),
     /* DNSSEC MX: <domain-key>.<zone>.mx.microsoft ("contoso-com.o-v1.mx.microsoft") */
-    {"mx.microsoft", O3B_TENANT_MX_ZONED},
-    {"usgovcloud-mx.microsoft", O3B_TENANT_MX_ZONED},
+    NS("mx.microsoft", O3B_TENANT_MX_ZONED),
+    NS("usgovcloud-mx.microsoft", O3B_TENANT_MX_ZONED),
 };
 
 #define N_NAMESPACES (sizeof namespaces / sizeof namespaces[0])
@@ -89,7 +92,7 @@ enum o3b_tenant_ns o3b_tenant_host_namespace(const char *host, size_t len, size_
     size_t best = 0;
 
     for (size_t i = 0; i < N_NAMESPACES; i++) {
-        size_t nl = strlen(namespaces[i].name);
+        size_t nl = namespaces[i].len;
         if (nl > best && strictly_under(host, len, namespaces[i].name, nl)) {
             best = nl;
             kind = namespaces[i].kind;
@@ -112,28 +115,47 @@ size_t o3b_tenant_literal_prefix(const char *pat, size_t len)
     return len; /* no '*': every label is literal */
 }
 
-bool o3b_tenant_pattern_reaches(const char *pat, size_t len, const char *ns)
+/* The literal tail of a pattern (after the label holding its last '*'):
+   1 with *tail set, 0 for an exact host, -1 when there is none ("*"). */
+static int literal_tail(const char *pat, size_t len, const char **tail, size_t *tlen)
 {
-    const char *star = memrchr(pat, '*', len), *dot, *tail;
-    size_t tlen, nl = strlen(ns);
+    const char *star = memrchr(pat, '*', len), *dot;
 
     if (star == NULL)
-        return false;
+        return 0;
     dot = memchr(star, '.', len - (size_t)(star - pat));
-    if (dot == NULL) /* no literal tail at all ("*", "foo*") */
-        return true;
-    tail = dot + 1;
-    tlen = len - (size_t)(tail - pat);
+    if (dot == NULL)
+        return -1;
+    *tail = dot + 1;
+    *tlen = len - (size_t)(*tail - pat);
+    return 1;
+}
+
+/* Is tail equal to ns, under it, or a parent domain of it? */
+static bool touches(const char *tail, size_t tlen, const char *ns, size_t nl)
+{
     return (nl == tlen && memcmp(ns, tail, tlen) == 0) || strictly_under(tail, tlen, ns, nl) ||
            strictly_under(ns, nl, tail, tlen);
 }
 
+bool o3b_tenant_pattern_reaches(const char *pat, size_t len, const char *ns)
+{
+    const char *tail = NULL;
+    size_t tlen = 0;
+    int t = literal_tail(pat, len, &tail, &tlen);
+
+    return t < 0 || (t > 0 && touches(tail, tlen, ns, strlen(ns)));
+}
+
 unsigned o3b_tenant_pattern_kinds(const char *pat, size_t len)
 {
+    const char *tail = NULL;
+    size_t tlen = 0;
+    int t = literal_tail(pat, len, &tail, &tlen);
     unsigned kinds = 0;
 
-    for (size_t i = 0; i < N_NAMESPACES; i++)
-        if (o3b_tenant_pattern_reaches(pat, len, namespaces[i].name))
+    for (size_t i = 0; t != 0 && i < N_NAMESPACES; i++)
+        if (t < 0 || touches(tail, tlen, namespaces[i].name, namespaces[i].len))
             kinds |= 1u << namespaces[i].kind;
     return kinds;
 }
