@@ -580,10 +580,12 @@ bool o3b_index_entry_accepts(const o3b_index *ix, const struct o3b_index_entry *
 /*
  * Bookkeeping shared by host and address lookups (index.h's precedence):
  * `best` among the entries that accept the port (its level `spec`, `cand`
- * such entries there), and apart from the port the most specific level of
- * all matches (`top`, its first entry, `top_cand` entries) for the "listed,
- * not on this port" answer.  Entries are pointers into one array in
- * insertion order, so "first added" is the lower address.
+ * such entries there), and, while there is no such entry, the most specific
+ * level of the others (`top`, its first entry, `top_cand` entries) for the
+ * "listed, not on this port" answer; once a winner exists that answer is
+ * never given, so the common path only ranks port-accepting entries.
+ * Entries are pointers into one array in insertion order, so "first added"
+ * is the lower address.
  */
 struct level {
     const struct o3b_index_entry *best, *first;
@@ -597,6 +599,20 @@ static inline void consider(const o3b_index *ix, struct level *lv, const struct 
 {
     uint16_t s = e->specificity;
 
+    if (accepts(ix, e, port)) {
+        if (lv->best == NULL || s > lv->spec) {
+            lv->best = e;
+            lv->spec = s;
+            lv->cand = 1;
+        } else if (s == lv->spec) {
+            lv->cand++;
+            if (e->rank > lv->best->rank || (e->rank == lv->best->rank && e < lv->best))
+                lv->best = e;
+        }
+        return;
+    }
+    if (lv->best != NULL)
+        return;
     if (!lv->any || s > lv->top) {
         lv->any = true;
         lv->top = s;
@@ -607,17 +623,6 @@ static inline void consider(const o3b_index *ix, struct level *lv, const struct 
         if (e < lv->first)
             lv->first = e;
     }
-    if (!accepts(ix, e, port) || (lv->best != NULL && s < lv->spec))
-        return;
-    if (lv->best == NULL || s > lv->spec) {
-        lv->best = e;
-        lv->spec = s;
-        lv->cand = 1;
-        return;
-    }
-    lv->cand++;
-    if (e->rank > lv->best->rank || (e->rank == lv->best->rank && e < lv->best))
-        lv->best = e;
 }
 
 static void finish_hit(const struct level *lv, struct o3b_hit *hit)
