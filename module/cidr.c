@@ -83,8 +83,10 @@ void o3b_addr_mask(uint8_t family, const uint8_t *addr, unsigned prefix, uint8_t
     }
 }
 
-int o3b_cidr_parse(const char *s, size_t len, struct o3b_cidr *out, bool *had_host_bits,
-                   o3b_err *err)
+/* The parse behind both entry points; prefixes shorter than min4 / min6
+   are refused. */
+static int cidr_parse(const char *s, size_t len, struct o3b_cidr *out, bool *had_host_bits,
+                      unsigned min4, unsigned min6, o3b_err *err)
 {
     const char *slash = memchr(s, '/', len);
     uint8_t addr[16] = {0};
@@ -113,11 +115,11 @@ int o3b_cidr_parse(const char *s, size_t len, struct o3b_cidr *out, bool *had_ho
     if (o3b_ipv4_parse(s, (size_t)(slash - s), addr) == 0) {
         out->family = O3B_AF_INET;
         max = 32;
-        min = O3B_CIDR4_MIN_PREFIX;
+        min = min4;
     } else if (o3b_ipv6_parse(s, (size_t)(slash - s), addr) == 0) {
         out->family = O3B_AF_INET6;
         max = 128;
-        min = O3B_CIDR6_MIN_PREFIX;
+        min = min6;
     } else {
         o3b_err_set(err, "'%.*s': not an IPv4 or IPv6 address", shown, s);
         return -1;
@@ -135,6 +137,18 @@ int o3b_cidr_parse(const char *s, size_t len, struct o3b_cidr *out, bool *had_ho
     if (had_host_bits)
         *had_host_bits = memcmp(out->addr, addr, 16) != 0;
     return 0;
+}
+
+int o3b_cidr_parse(const char *s, size_t len, struct o3b_cidr *out, bool *had_host_bits,
+                   o3b_err *err)
+{
+    return cidr_parse(s, len, out, had_host_bits, O3B_CIDR4_MIN_PREFIX, O3B_CIDR6_MIN_PREFIX, err);
+}
+
+int o3b_cidr_parse_any(const char *s, size_t len, struct o3b_cidr *out, bool *had_host_bits,
+                       o3b_err *err)
+{
+    return cidr_parse(s, len, out, had_host_bits, 0, 0, err);
 }
 
 bool o3b_cidr_contains(const struct o3b_cidr *c, uint8_t family, const uint8_t *addr)

@@ -455,6 +455,13 @@ static int d_tenants(struct o3b_config *c, const struct o3b_directive *d,
     return add_items(c, argv, o3b_policy_add_tenant, err);
 }
 
+static int d_tenant_domains(struct o3b_config *c, const struct o3b_directive *d,
+                            const char *const *argv, o3b_err *err)
+{
+    (void)d;
+    return add_items(c, argv, o3b_policy_add_tenant_domain, err);
+}
+
 static int d_client_id(struct o3b_config *c, const struct o3b_directive *d,
                        const char *const *argv, o3b_err *err)
 {
@@ -560,7 +567,8 @@ const struct o3b_directive o3b_directives[] = {
              "inspect, or sni-bound (decided like the rest only when the client's TLS SNI, "
              "passed in X-O365bypass-SNI, names the request's host)"},
     {.name = "NeverBypass", .type = O3B_DT_LIST, .set = d_never, .unset_means = "none",
-     .help = "hosts, host patterns, IPs or CIDRs never bypassed; always wins; repeatable"},
+     .help = "hosts, host patterns, IPs or CIDRs never bypassed, any breadth (*, *.de, "
+             "0.0.0.0/0, ::/0); always wins; repeatable"},
     {.name = "AlsoBypass", .type = O3B_DT_LIST, .set = d_also, .unset_means = "none",
      .help = "hosts, host patterns, IPs or CIDRs bypassed on ports 80/443 although not "
              "listed; repeatable"},
@@ -568,6 +576,9 @@ const struct o3b_directive o3b_directives[] = {
      .unset_means = "none: no tenant pinning",
      .help = "your tenant names; tenant-addressable wildcards are bypassed only for them; "
              "repeatable"},
+    {.name = "TenantDomain", .type = O3B_DT_LIST, .set = d_tenant_domains,
+     .unset_means = "none: MX hosts pinned only with TenantName (then all inspected)",
+     .help = "your mail domains; other domains' MX hosts are inspected; repeatable"},
     {.name = "NoIPv6", .type = O3B_DT_ONOFF, .offset = F(no_ipv6), .default_value = "off",
      .help = "ask the web service for IPv4 prefixes only"},
     {.name = "ClientRequestId", .type = O3B_DT_STRING, .offset = F(client_request_id),

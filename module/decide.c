@@ -34,7 +34,8 @@ static const char *const reason_texts[O3B_R_COUNT] = {
     [O3B_R_CATEGORY] = "the matching endpoint set's category is not in BypassCategories",
     [O3B_R_AREA] = "the matching endpoint set's service area is not in ServiceAreas",
     [O3B_R_OPTIONAL] = "RequiredOnly is on and the matching endpoint set is optional",
-    [O3B_R_TENANT] = "the host belongs to a tenant not named in TenantName",
+    [O3B_R_TENANT] = ("the host names a tenant or mail domain not in TenantName / "
+                      "TenantDomain, or is an IP literal of a set that serves every tenant"),
     [O3B_R_DECRYPTED] = ("the proxy decrypted this request (ssl-bump): its Host is not bound "
                          "to the destination, so it is inspected (DecryptedRequests)"),
     [O3B_R_SNI_MISMATCH] =
@@ -67,6 +68,21 @@ static void set_verdict(struct o3b_decision *d, enum o3b_verdict v, enum o3b_rea
     d->reason = r;
 }
 
+/* Rule 8 (tenant.h): names by the winning entry and the host's namespace,
+   IP literals by whether the winning set carries pinned URLs. */
+static bool tenant_allows(const struct o3b_policy *p, const struct o3b_target *t,
+                          const struct o3b_decision *d)
+{
+    struct o3b_tenant_pins pins;
+
+    if (p->n_tenants == 0 && p->n_domains == 0)
+        return true;
+    o3b_policy_tenant_pins(p, &pins);
+    if (t->kind != O3B_KIND_NAME)
+        return !o3b_tenant_set_pinned(d->set, &pins);
+    return o3b_tenant_allows(d->entry, t->host, t->host_len, &pins);
+}
+
 /* Rules 5-8 on the table's winner. */
 static void apply_policy(const struct o3b_policy *p, const struct o3b_target *t,
                          struct o3b_decision *d)
@@ -75,9 +91,7 @@ static void apply_policy(const struct o3b_policy *p, const struct o3b_target *t,
 
     if (set_reason != O3B_R_TABLE)
         set_verdict(d, O3B_INSPECT, set_reason);
-    else if (p->n_tenants > 0 && t->kind == O3B_KIND_NAME &&
-             !o3b_tenant_allows(d->entry, t->host, t->host_len,
-                                (const char *const *)p->tenants, p->n_tenants))
+    else if (!tenant_allows(p, t, d))
         set_verdict(d, O3B_INSPECT, O3B_R_TENANT);
     else
         set_verdict(d, O3B_BYPASS, O3B_R_TABLE);

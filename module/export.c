@@ -4,18 +4,30 @@
  *
  * The PAC file carries data, not logic per host: one array row per index
  * entry (pattern or CIDR, specificity, rank, ports, precomputed verdict,
- * tenant form) and one fixed JavaScript function that applies the index
- * precedence (index.h) and the rule order of o3b_decide() (policy.h).  The
- * rows are written in the index's insertion order, so "the first entry wins
- * a tie" means the same in both.
+ * length of the pattern's literal leading labels), the tenant namespaces and
+ * forms of tenant.c, your tenant names and MX labels, and one fixed
+ * JavaScript function that applies the index precedence (index.h: port
+ * first), the rule order of o3b_decide() (policy.h) and tenant pinning
+ * (tenant.h).  The rows are written in the index's insertion order, so "the
+ * first entry wins a tie" means the same in both.
  *
  * The Squid export asks o3b_decide() itself for every concrete host it
- * writes (exact table hosts, apexes of exported suffixes, tenant hosts), so
- * NeverBypass, AlsoBypass, ports and tenant pinning are applied the same
- * way; for patterns and CIDRs it takes the winner among the entries with the
- * same text, for ports 443 and 80.  Lists are collapsed (an entry covered by
+ * writes (exact table hosts, apexes of exported suffixes, your tenant
+ * hosts), so NeverBypass, AlsoBypass, ports and tenant pinning are applied
+ * the same way; for patterns and CIDRs it takes the winner among the entries
+ * with the same text, for ports 443 and 80, and leaves out entries listed for
+ * neither (port first: they decide nothing on the web ports).  Pinning is
+ * two more lists: the pinned namespaces under a bypassed wildcard (regexes,
+ * "strictly below") and your hosts in them; a destination in the first and
+ * not in the second is inspected.  Lists are collapsed (an entry covered by
  * a kept ".suffix" or a containing CIDR is dropped) and sorted.  Tables are
  * small (hundreds of entries), so the quadratic passes stay instant.
+ *
+ * What the Squid lists approximate (also written in their headers): ports
+ * (a destination bypassed on 80 or 443 is bypassed on every port); the
+ * precedence levels (a bypassed ".suffix" with more specific entries of other
+ * categories is expressed by inspect lists, exact for the table's own
+ * entries); the DNSSEC MX zone label (any single label).
  */
 #include "o365bypass/export.h"
 
@@ -31,6 +43,21 @@
 
 static const uint16_t web_ports[] = {443, 80};
 
+/* Does the policy pin anything at all (TenantName or TenantDomain)? */
+static bool pins_of(const struct o3b_policy *p, struct o3b_tenant_pins *pins)
+{
+    o3b_policy_tenant_pins(p, pins);
+    return pins->n_tenants > 0 || pins->n_mx_labels > 0;
+}
+
+/* Rule 8 for IP literals (decide.c): a set serving every tenant. */
+static bool set_allows_ip(const struct o3b_policy *p, const struct o3b_set *s)
+{
+    struct o3b_tenant_pins pins;
+
+    return !pins_of(p, &pins) || !o3b_tenant_set_pinned(s, &pins);
+}
+
 static const struct o3b_index_entry *table_entries(const o3b_table *t, size_t *n)
 {
     if (t == NULL) {
@@ -45,6 +72,11 @@ static bool is_host_kind(const struct o3b_index_entry *e)
     return e->kind == O3B_ENTRY_EXACT || e->kind == O3B_ENTRY_SUFFIX || e->kind == O3B_ENTRY_GLOB;
 }
 
+static bool is_cidr_kind(const struct o3b_index_entry *e)
+{
+    return e->kind == O3B_ENTRY_CIDR4 || e->kind == O3B_ENTRY_CIDR6;
+}
+
 /* Is entry i the first one with its text (so each text is handled once)? */
 static bool first_with_text(const struct o3b_index_entry *v, size_t i)
 {
@@ -54,29 +86,39 @@ static bool first_with_text(const struct o3b_index_entry *v, size_t i)
     return true;
 }
 
+enum level_verdict { LEVEL_OFF_WEB, LEVEL_INSPECT, LEVEL_BYPASS };
+
 /*
- * The verdict for hosts (or addresses) whose most specific match is the
- * entries with `e`'s text: the winner for port 443, else for port 80 (the
- * highest rank accepting it, the first added on a tie), allowed by policy.
+ * The verdict for hosts (or addresses) whose winner is among the entries
+ * with `e`'s text: the winner for port 443, else for port 80 (the highest
+ * rank accepting it, the first added on a tie), allowed by policy (and for
+ * CIDRs by rule 8).  LEVEL_OFF_WEB when no such entry lists 80 or 443: port
+ * first, they decide nothing there.
  */
-static bool level_bypassed(const o3b_table *t, const struct o3b_policy *p,
-                           const struct o3b_index_entry *e)
+static enum level_verdict level_verdict(const o3b_table *t, const struct o3b_policy *p,
+                                        const struct o3b_index_entry *e)
 {
     size_t n;
     const struct o3b_index_entry *v = table_entries(t, &n);
     const o3b_index *ix = o3b_table_index(t);
+    enum level_verdict verdict = LEVEL_OFF_WEB;
 
     for (size_t k = 0; k < sizeof web_ports / sizeof web_ports[0]; k++) {
         const struct o3b_index_entry *best = NULL;
+        const struct o3b_set *s;
         for (size_t i = 0; i < n; i++)
             if (v[i].kind == e->kind && strcmp(v[i].text, e->text) == 0 &&
                 o3b_index_entry_accepts(ix, &v[i], web_ports[k]) &&
                 (best == NULL || v[i].rank > best->rank))
                 best = &v[i];
-        if (best != NULL && o3b_policy_allows_set(p, o3b_table_set(t, best->payload)))
-            return true;
+        if (best == NULL)
+            continue;
+        s = o3b_table_set(t, best->payload);
+        if (o3b_policy_allows_set(p, s) && (!is_cidr_kind(e) || set_allows_ip(p, s)))
+            return LEVEL_BYPASS;
+        verdict = LEVEL_INSPECT;
     }
-    return false;
+    return verdict;
 }
 
 /* o3b_decide() for a concrete host on port 443 or 80: bypassed on either? */
@@ -155,18 +197,15 @@ static void pac_set_comment(FILE *out, const o3b_table *t, const struct o3b_inde
 }
 
 /* One row of a host array: [pattern, specificity, rank, ports, verdict,
-   tenant form, characters before and after the tenant part of a host]. */
+   characters of the pattern's literal leading labels (tenant.h)]. */
 static void pac_host_row(FILE *out, const o3b_index *ix, const struct o3b_index_entry *e,
-                         int verdict, bool tenant_rows, bool last)
+                         int verdict, bool last)
 {
-    enum o3b_tenant_ns ns = tenant_rows ? o3b_tenant_namespace(e) : O3B_TENANT_NONE;
-    size_t before = 0, after = 0;
-
-    if (ns != O3B_TENANT_NONE)
-        o3b_tenant_span(e, &before, &after);
     fprintf(out, "  [\"%s\", %u, %u, ", e->text, (unsigned)e->specificity, (unsigned)e->rank);
     pac_ports(out, ix, e);
-    fprintf(out, ", %d, %d, %zu, %zu]%s", verdict, (int)ns, before, after, last ? "" : ",");
+    fprintf(out, ", %d, %zu]%s", verdict,
+            e->kind == O3B_ENTRY_EXACT ? 0 : o3b_tenant_literal_prefix(e->text, e->text_len),
+            last ? "" : ",");
 }
 
 /* One row of an IPv4 array: [network, mask, prefix length, rank, ports, verdict]. */
@@ -191,11 +230,14 @@ enum pac_role { PAC_TABLE, PAC_NEVER, PAC_ALSO };
 static int pac_verdict(const o3b_table *t, const struct o3b_policy *p,
                        const struct o3b_index_entry *e, enum pac_role role)
 {
+    const struct o3b_set *s;
+
     if (role == PAC_NEVER)
         return 0;
     if (role == PAC_ALSO)
         return 1;
-    return o3b_policy_allows_set(p, o3b_table_set(t, e->payload)) ? 1 : 0;
+    s = o3b_table_set(t, e->payload);
+    return o3b_policy_allows_set(p, s) && (!is_cidr_kind(e) || set_allows_ip(p, s)) ? 1 : 0;
 }
 
 /* Write `name` = the host rows (hosts = true) or IPv4 rows of index `ix`. */
@@ -219,7 +261,7 @@ static void pac_array(FILE *out, const char *name, const o3b_index *ix, bool hos
         verdict = pac_verdict(t, p, &v[i], role);
         left--;
         if (hosts)
-            pac_host_row(out, ix, &v[i], verdict, role == PAC_TABLE, left == 0);
+            pac_host_row(out, ix, &v[i], verdict, left == 0);
         else
             pac_net_row(out, ix, &v[i], verdict, left == 0);
         if (role == PAC_TABLE)
@@ -249,7 +291,13 @@ static void pac_policy_comment(FILE *out, const struct o3b_policy *p)
             p->required_only ? "on" : "off", p->never.n, p->also.n);
     for (size_t i = 0; i < p->n_tenants; i++)
         fprintf(out, " %s", p->tenants[i]);
-    fputs(p->n_tenants ? " (tenant pinning on)\n" : " (none: no tenant pinning)\n", out);
+    fputs(p->n_tenants ? "" : " (none)", out);
+    fputs("; TenantDomain", out);
+    for (size_t i = 0; i < p->n_domains; i++)
+        fprintf(out, " %s", p->domains[i]);
+    fputs(p->n_domains ? "" : " (none)", out);
+    fputs(p->n_tenants || p->n_domains ? " (tenant pinning on)\n" : " (no tenant pinning)\n",
+          out);
 }
 
 static void pac_header(FILE *out, const o3b_table *t, const struct o3b_policy *p,
@@ -278,16 +326,17 @@ static const char pac_explanation[] =
     "//      and https, user@host, bad ports, bad host names, IPv4 number forms;\n"
     "//   2. IPv6 literals -> PROXY (not evaluated: browsers differ in how they pass them);\n"
     "//   3. a NeverBypass match -> PROXY; an AlsoBypass match on port 80 or 443 -> DIRECT;\n"
-    "//   4. the table: only the most specific level of matching entries counts (an exact\n"
-    "//      host beats every pattern, a pattern with more literal characters beats one\n"
-    "//      with fewer; for an IPv4 address the longest prefix); at that level only\n"
-    "//      entries whose TCP ports contain the port; of those the highest rank\n"
-    "//      (category: 2 Optimize, 1 Allow, 0 Default), then the first listed.\n"
-    "//      None -> PROXY;\n"
+    "//   4. the table, port first: of the matching entries only those whose TCP ports\n"
+    "//      contain the port count; of those the most specific (an exact host beats\n"
+    "//      every pattern, a pattern with more literal characters beats one with fewer;\n"
+    "//      for an IPv4 address the longest prefix); then the highest rank (category:\n"
+    "//      2 Optimize, 1 Allow, 0 Default), then the first listed.  None -> PROXY;\n"
     "//   5. the winner's verdict, precomputed from BypassCategories, ServiceAreas and\n"
-    "//      RequiredOnly (1 DIRECT, 0 PROXY), and with TenantName the tenant pinning of\n"
-    "//      tenant-addressable wildcards (form 1: T, T-my, T-files, T-myfiles under a\n"
-    "//      SharePoint namespace; form 2: T, T.mail, T.partner under a routing domain).\n"
+    "//      RequiredOnly (1 DIRECT, 0 PROXY; for IPv4 rows also tenant pinning of the\n"
+    "//      sets serving every tenant), then for the winner tenant pinning:\n"
+    "//      a host under one of the tenant namespaces below must name one of your\n"
+    "//      tenants (TenantName) or mail domains (TenantDomain): the host minus the\n"
+    "//      pattern's literal leading labels (last row column) minus the namespace.\n"
     "// Patterns read like shExpMatch: '*' is any run of characters, dots included.\n";
 
 static const char pac_functions[] =
@@ -339,15 +388,15 @@ static const char pac_functions[] =
     "  return isInNet(ip, e[0], e[1]);\n"
     "}\n"
     "\n"
-    "// The winning row: most specific level (index 1 or 2), then port, then rank.\n"
+    "// The winning row, port first: of the rows listing the port, the most specific\n"
+    "// (index spec), then the highest rank, then the first.\n"
     "function o3bBest(rows, h, port, matches, spec, rank, ports) {\n"
-    "  var level = -1, best = null;\n"
+    "  var best = null;\n"
     "  for (var i = 0; i < rows.length; i++) {\n"
     "    var e = rows[i];\n"
-    "    if (e[spec] < level || !matches(e, h)) continue;\n"
-    "    if (e[spec] > level) { level = e[spec]; best = null; }\n"
-    "    if (!o3bPortIn(e[ports], port)) continue;\n"
-    "    if (best === null || e[rank] > best[rank]) best = e;\n"
+    "    if (best !== null && e[spec] < best[spec]) continue;\n"
+    "    if (!o3bPortIn(e[ports], port) || !matches(e, h)) continue;\n"
+    "    if (best === null || e[spec] > best[spec] || e[rank] > best[rank]) best = e;\n"
     "  }\n"
     "  return best;\n"
     "}\n"
@@ -360,13 +409,39 @@ static const char pac_functions[] =
     "  return o3bBest(rows, ip, port, o3bNetMatches, 2, 3, 4);\n"
     "}\n"
     "\n"
-    "// Tenant pinning of a winning host row (form in e[5]).\n"
+    "function o3bIn(list, s) {\n"
+    "  for (var i = 0; i < list.length; i++)\n"
+    "    if (list[i] == s) return true;\n"
+    "  return false;\n"
+    "}\n"
+    "\n"
+    "// The longest tenant namespace h lies strictly under, or null.\n"
+    "function o3bNamespace(h) {\n"
+    "  var best = null;\n"
+    "  for (var i = 0; i < O3B_TENANT_NS.length; i++) {\n"
+    "    var n = O3B_TENANT_NS[i][0];\n"
+    "    if (h.length > n.length + 1 && h.substring(h.length - n.length - 1) == \".\" + n &&\n"
+    "        (best === null || n.length > best[0].length)) best = O3B_TENANT_NS[i];\n"
+    "  }\n"
+    "  return best;\n"
+    "}\n"
+    "\n"
+    "function o3bPinned(kind) {\n"
+    "  return kind <= 2 ? O3B_TENANTS.length > 0 : O3B_TENANTS.length + O3B_MX_LABELS.length > 0;\n"
+    "}\n"
+    "\n"
+    "// Tenant pinning of a winning host row (exact rows too: their last column is 0).\n"
     "function o3bTenantAllows(e, h) {\n"
-    "  if (O3B_TENANTS.length == 0 || e[5] == 0) return true;\n"
-    "  if (h.length <= e[6] + e[7]) return false;\n"
-    "  var part = h.substring(e[6], h.length - e[7]);\n"
-    "  var forms = e[5] == 1 ? [\"\", \"-my\", \"-files\", \"-myfiles\"] : [\"\", \".mail\", "
-    "\".partner\"];\n"
+    "  var ns = o3bNamespace(h);\n"
+    "  if (ns === null || !o3bPinned(ns[1])) return true;\n"
+    "  var end = h.length - ns[0].length - 1;\n"
+    "  if (end <= e[5]) return false;\n"
+    "  var part = h.substring(e[5], end);\n"
+    "  if (ns[1] >= 3) { // MX: your label; DNSSEC MX (4): your label, then one zone label\n"
+    "    var labels = part.split(\".\");\n"
+    "    return labels.length <= (ns[1] == 4 ? 2 : 1) && o3bIn(O3B_MX_LABELS, labels[0]);\n"
+    "  }\n"
+    "  var forms = O3B_TENANT_FORMS[ns[1]];\n"
     "  for (var t = 0; t < O3B_TENANTS.length; t++)\n"
     "    for (var f = 0; f < forms.length; f++)\n"
     "      if (part == O3B_TENANTS[t] + forms[f]) return true;\n"
@@ -393,11 +468,38 @@ static const char pac_functions[] =
     "  return \"DIRECT\";\n"
     "}\n";
 
+static void pac_strings(FILE *out, const char *name, char *const *v, size_t n)
+{
+    fprintf(out, "var %s = [", name);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%s\"%s\"", i ? ", " : "", v[i]);
+    fputs("];\n", out);
+}
+
+/* Your names, and tenant.c's namespaces [name, kind] and forms by kind. */
 static void pac_tenants(FILE *out, const struct o3b_policy *p)
 {
-    fputs("var O3B_TENANTS = [", out);
-    for (size_t i = 0; i < p->n_tenants; i++)
-        fprintf(out, "%s\"%s\"", i ? ", " : "", p->tenants[i]);
+    enum o3b_tenant_ns kind;
+
+    pac_strings(out, "O3B_TENANTS", p->tenants, p->n_tenants);
+    pac_strings(out, "O3B_MX_LABELS", p->mx_labels, p->n_domains);
+    fputs("// Tenant namespaces: [namespace, kind]; kinds 1 SharePoint, 2 routing domain,\n"
+          "// 3 MX, 4 DNSSEC MX (fixed in the module: a feed cannot add one).\n"
+          "var O3B_TENANT_NS = [",
+          out);
+    for (size_t i = 0; i < o3b_tenant_namespace_count(); i++) {
+        const char *ns = o3b_tenant_namespace_at(i, &kind);
+        fprintf(out, "%s[\"%s\", %d]", i ? ", " : "", ns, (int)kind);
+    }
+    fputs("];\nvar O3B_TENANT_FORMS = [", out);
+    for (int k = 0; k < O3B_TENANT_NS_COUNT; k++) {
+        size_t n;
+        const char *const *forms = o3b_tenant_forms((enum o3b_tenant_ns)k, &n);
+        fputs(k ? ", [" : "[", out);
+        for (size_t f = 0; f < n; f++)
+            fprintf(out, "%s\"%s\"", f ? ", " : "", forms[f]);
+        fputc(']', out);
+    }
     fputs("];\n", out);
 }
 
@@ -407,7 +509,7 @@ static void pac_data(FILE *out, const o3b_table *t, const struct o3b_policy *p)
 
     fputs("\n// Host rows, in table order: [pattern, specificity (65535 = exact host, else\n"
           "// literal characters), rank, TCP port ranges [lo, hi, ...], verdict (1 DIRECT),\n"
-          "// tenant form (0 none), characters before and after the tenant part].\n",
+          "// characters of the pattern's literal leading labels].\n",
           out);
     pac_array(out, "O3B_HOSTS", tix, true, t, p, PAC_TABLE);
     fputs("\n// IPv4 rows: [network, mask, prefix length, rank, TCP port ranges, verdict].\n", out);
@@ -545,33 +647,19 @@ static void glob_to_regex(const char *glob, char *out, size_t size)
     out[o] = '\0';
 }
 
-/* ---- Squid: collecting candidates --------------------------------------------------- */
-
-/* Tenant hosts for a tenant-addressable pattern: every tenant in every form. */
-static int expand_tenants(const struct o3b_policy *p, const struct o3b_index_entry *e,
-                          struct strlist *hosts)
+static bool cidr_of(const char *text, struct o3b_cidr *c)
 {
-    static const char *const sp_forms[] = {"", "-my", "-files", "-myfiles"};
-    static const char *const rt_forms[] = {"", ".mail", ".partner"};
-    enum o3b_tenant_ns ns = o3b_tenant_namespace(e);
-    const char *const *forms = ns == O3B_TENANT_SHAREPOINT ? sp_forms : rt_forms;
-    size_t n_forms = ns == O3B_TENANT_SHAREPOINT ? 4 : 3;
-    size_t before, after;
-
-    o3b_tenant_span(e, &before, &after);
-    for (size_t t = 0; t < p->n_tenants; t++)
-        for (size_t f = 0; f < n_forms; f++) {
-            char host[2 * O3B_HOST_MAX + 80], norm[O3B_HOST_MAX + 1];
-            size_t nlen;
-            snprintf(host, sizeof host, "%.*s%s%s%s", (int)before, e->text, p->tenants[t], forms[f],
-                     e->text + e->text_len - after);
-            if (o3b_host_normalize(host, strlen(host), norm, &nlen) != O3B_HOST_OK)
-                continue;
-            if (strlist_add(hosts, norm) != 0)
-                return -1;
-        }
-    return 0;
+    return o3b_cidr_parse_any(text, strlen(text), c, NULL, NULL) == 0;
 }
+
+/* Does `outer` contain `inner` (same family, prefix no longer)? */
+static bool cidr_covers(const struct o3b_cidr *outer, const struct o3b_cidr *inner)
+{
+    return outer->family == inner->family && outer->prefix <= inner->prefix &&
+           o3b_cidr_contains(outer, inner->family, inner->addr);
+}
+
+/* ---- Squid: collecting candidates --------------------------------------------------- */
 
 static int add_concrete_host(const o3b_table *t, const struct o3b_policy *p, struct squid_work *w,
                              const char *host)
@@ -592,21 +680,49 @@ static int add_bypassed_pattern(struct squid_work *w, o3b_squid_export *x,
     return strlist_add(&x->list[O3B_SQUID_REGEX], re);
 }
 
+/*
+ * A CIDR for a Squid dst list.  Squid refuses "0.0.0.0/0" (it reads it as
+ * "all", IPv6 included) and matches IPv4 destinations against IPv6 entries
+ * covering ::ffff:0:0/96 (it keeps IPv4 as mapped IPv6), so 0.0.0.0/0 is
+ * written as its two halves and an IPv6 prefix covering the mapped space as
+ * the prefixes around it (up to 96 lines, only for NeverBypass ::/0 and the
+ * like).
+ */
+static int add_dst(struct strlist *l, const char *text)
+{
+    static const struct o3b_cidr mapped = {O3B_AF_INET6, 96, {[10] = 0xff, [11] = 0xff}};
+    struct o3b_cidr c;
+    char buf[64];
+    int rc = 0;
+
+    if (!cidr_of(text, &c) || (c.family == O3B_AF_INET && c.prefix > 0) ||
+        (c.family == O3B_AF_INET6 && !cidr_covers(&c, &mapped)))
+        return strlist_add(l, text);
+    if (c.family == O3B_AF_INET) {
+        rc = strlist_add(l, "0.0.0.0/1");
+        return rc == 0 ? strlist_add(l, "128.0.0.0/1") : rc;
+    }
+    for (unsigned b = c.prefix; rc == 0 && b < 96; b++) { /* the sibling at each bit */
+        struct o3b_cidr sib = {O3B_AF_INET6, (uint8_t)(b + 1), {0}};
+        o3b_addr_mask(O3B_AF_INET6, mapped.addr, b + 1, sib.addr);
+        sib.addr[b / 8] ^= (uint8_t)(0x80u >> (b % 8));
+        rc = strlist_add(l, o3b_cidr_format(&sib, buf, sizeof buf));
+    }
+    return rc;
+}
+
 static int collect_table_pattern(const o3b_table *t, const struct o3b_policy *p,
                                  struct squid_work *w, o3b_squid_export *x,
                                  const struct o3b_index_entry *e)
 {
-    if (p->n_tenants > 0 && o3b_tenant_namespace(e) != O3B_TENANT_NONE) {
-        struct strlist hosts = {0};
-        int rc = expand_tenants(p, e, &hosts);
-        for (size_t i = 0; rc == 0 && i < hosts.n; i++)
-            rc = add_concrete_host(t, p, w, hosts.v[i]);
-        strlist_free(&hosts);
-        return rc;
-    }
-    if (level_bypassed(t, p, e))
+    switch (level_verdict(t, p, e)) {
+    case LEVEL_BYPASS:
         return add_bypassed_pattern(w, x, e);
-    return strlist_add(&w->inspect_patterns, e->text);
+    case LEVEL_INSPECT:
+        return strlist_add(&w->inspect_patterns, e->text);
+    default:
+        return 0;
+    }
 }
 
 static int collect_table(const o3b_table *t, const struct o3b_policy *p, struct squid_work *w,
@@ -617,17 +733,160 @@ static int collect_table(const o3b_table *t, const struct o3b_policy *p, struct 
     int rc = 0;
 
     for (size_t i = 0; rc == 0 && i < n; i++) {
+        enum level_verdict lv;
         if (!first_with_text(v, i))
             continue;
-        if (v[i].kind == O3B_ENTRY_EXACT)
+        if (v[i].kind == O3B_ENTRY_EXACT) {
             rc = add_concrete_host(t, p, w, v[i].text);
-        else if (is_host_kind(&v[i]))
+        } else if (is_host_kind(&v[i])) {
             rc = collect_table_pattern(t, p, w, x, &v[i]);
-        else if (level_bypassed(t, p, &v[i]))
-            rc = strlist_add(&x->list[O3B_SQUID_DST], v[i].text);
-        else
-            rc = strlist_add(&w->inspect_cidrs, v[i].text);
+        } else if ((lv = level_verdict(t, p, &v[i])) != LEVEL_OFF_WEB) {
+            rc = add_dst(lv == LEVEL_BYPASS ? &x->list[O3B_SQUID_DST] : &w->inspect_cidrs,
+                         v[i].text);
+        }
     }
+    return rc;
+}
+
+/* ---- Squid: tenant pinning ---------------------------------------------------------- */
+
+/* Append s with regex metacharacters ('.') escaped; returns the new length. */
+static size_t regex_put(char *out, size_t o, size_t size, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len && o + 3 < size; i++) {
+        if (s[i] == '.')
+            out[o++] = '\\';
+        out[o++] = s[i];
+    }
+    out[o] = '\0';
+    return o;
+}
+
+/* "\.ns$": strictly below the namespace (the apex is not in it). */
+static int add_pinned_ns(o3b_squid_export *x, const char *ns)
+{
+    char re[2 * O3B_HOST_MAX + 8] = "\\.";
+    size_t o = regex_put(re, 2, sizeof re - 1, ns, strlen(ns));
+
+    re[o++] = '$';
+    re[o] = '\0';
+    return strlist_add(&x->list[O3B_SQUID_PINNED], re);
+}
+
+/* One of your hosts `head` + "." + ns (DNSSEC MX: with any one zone label in
+   between), when o3b_decide() bypasses it. */
+static int add_own_host(const o3b_table *t, const struct o3b_policy *p, o3b_squid_export *x,
+                        const char *head, const char *ns, bool zoned)
+{
+    char host[2 * O3B_HOST_MAX + 16], norm[O3B_HOST_MAX + 1], re[4 * O3B_HOST_MAX + 40];
+    size_t nlen, o;
+
+    snprintf(host, sizeof host, "%s%s.%s", head, zoned ? ".z-v1" : "", ns);
+    if (o3b_host_normalize(host, strlen(host), norm, &nlen) != O3B_HOST_OK ||
+        !host_bypassed(t, p, norm))
+        return 0;
+    re[0] = '^';
+    o = regex_put(re, 1, sizeof re, head, strlen(head));
+    if (zoned)
+        o += (size_t)snprintf(re + o, sizeof re - o, "(\\.[a-z0-9-]+)?");
+    o = regex_put(re, o, sizeof re, ".", 1);
+    o = regex_put(re, o, sizeof re, ns, strlen(ns));
+    snprintf(re + o, sizeof re - o, "$");
+    return strlist_add(&x->list[O3B_SQUID_PINNED_OWN], re);
+}
+
+/* Your names in every form under `ns`, after the pattern's literal labels. */
+static int add_own_hosts(const o3b_table *t, const struct o3b_policy *p, o3b_squid_export *x,
+                         const struct o3b_index_entry *e, const char *ns, enum o3b_tenant_ns kind)
+{
+    size_t before = o3b_tenant_literal_prefix(e->text, e->text_len), n_forms;
+    const char *const *forms = o3b_tenant_forms(kind, &n_forms);
+    bool mx = kind == O3B_TENANT_MX || kind == O3B_TENANT_MX_ZONED;
+    char *const *names = mx ? p->mx_labels : p->tenants;
+    size_t n_names = mx ? p->n_domains : p->n_tenants;
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < n_names; i++)
+        for (size_t f = 0; rc == 0 && f < n_forms; f++) {
+            char head[2 * O3B_HOST_MAX + 8];
+            snprintf(head, sizeof head, "%.*s%s%s", (int)before, e->text, names[i], forms[f]);
+            rc = add_own_host(t, p, x, head, ns, false);
+            if (rc == 0 && kind == O3B_TENANT_MX_ZONED)
+                rc = add_own_host(t, p, x, head, ns, true);
+        }
+    return rc;
+}
+
+/* A bypassed table wildcard: the active namespaces it reaches are pinned. */
+static int pin_pattern(const o3b_table *t, const struct o3b_policy *p,
+                       const struct o3b_tenant_pins *pins, const struct o3b_index_entry *e,
+                       o3b_squid_export *x)
+{
+    int rc = 0;
+
+    for (size_t k = 0; rc == 0 && k < o3b_tenant_namespace_count(); k++) {
+        enum o3b_tenant_ns kind;
+        const char *ns = o3b_tenant_namespace_at(k, &kind);
+        if (!o3b_tenant_pinning_on(pins, kind) ||
+            !o3b_tenant_pattern_reaches(e->text, e->text_len, ns))
+            continue;
+        rc = add_pinned_ns(x, ns);
+        if (rc == 0)
+            rc = add_own_hosts(t, p, x, e, ns, kind);
+    }
+    return rc;
+}
+
+/* Is `host` strictly below a namespace whose pinning is on? */
+static bool in_pinned_namespace(const struct o3b_tenant_pins *pins, const char *host)
+{
+    size_t ns_len;
+
+    return o3b_tenant_pinning_on(pins, o3b_tenant_host_namespace(host, strlen(host), &ns_len));
+}
+
+/* What o3b_decide() bypasses in a pinned namespace without a pinned wildcard
+   deciding: exact hosts (the table's and AlsoBypass's) and AlsoBypass
+   patterns.  They must not fall under the pinned-namespace inspection. */
+static int add_own_unpinned(const struct o3b_policy *p, const struct o3b_tenant_pins *pins,
+                            const struct squid_work *w, o3b_squid_export *x)
+{
+    size_t n = 0;
+    const struct o3b_index_entry *v = p->also.ix ? o3b_index_entries(p->also.ix, &n) : NULL;
+    char re[2 * O3B_HOST_MAX + 8];
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < w->exact.n; i++)
+        if (in_pinned_namespace(pins, w->exact.v[i])) {
+            glob_to_regex(w->exact.v[i], re, sizeof re);
+            rc = strlist_add(&x->list[O3B_SQUID_PINNED_OWN], re);
+        }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (v[i].kind == O3B_ENTRY_SUFFIX || v[i].kind == O3B_ENTRY_GLOB) {
+            glob_to_regex(v[i].text, re, sizeof re);
+            rc = strlist_add(&x->list[O3B_SQUID_PINNED_OWN], re);
+        }
+    return rc;
+}
+
+/* Tenant pinning (tenant.h) as two lists: the pinned namespaces under a
+   bypassed wildcard, and your hosts in them. */
+static int collect_pins(const o3b_table *t, const struct o3b_policy *p, const struct squid_work *w,
+                        o3b_squid_export *x)
+{
+    struct o3b_tenant_pins pins;
+    size_t n;
+    const struct o3b_index_entry *v = table_entries(t, &n);
+    int rc = 0;
+
+    if (!pins_of(p, &pins))
+        return 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if ((v[i].kind == O3B_ENTRY_SUFFIX || v[i].kind == O3B_ENTRY_GLOB) &&
+            first_with_text(v, i) && level_verdict(t, p, &v[i]) == LEVEL_BYPASS)
+            rc = pin_pattern(t, p, &pins, &v[i], x);
+    if (rc == 0 && x->list[O3B_SQUID_PINNED].n > 0)
+        rc = add_own_unpinned(p, &pins, w, x);
     return rc;
 }
 
@@ -644,7 +903,7 @@ static int collect_also(const struct o3b_policy *p, struct squid_work *w, o3b_sq
         else if (is_host_kind(&v[i]))
             rc = add_bypassed_pattern(w, x, &v[i]);
         else
-            rc = strlist_add(&x->list[O3B_SQUID_DST], v[i].text);
+            rc = add_dst(&x->list[O3B_SQUID_DST], v[i].text);
     }
     return rc;
 }
@@ -664,7 +923,7 @@ static int collect_never(const struct o3b_policy *p, o3b_squid_export *x)
             glob_to_regex(v[i].text, re, sizeof re);
             rc = strlist_add(&x->list[O3B_SQUID_INSPECT_REGEX], re);
         } else {
-            rc = strlist_add(&x->list[O3B_SQUID_INSPECT_DST], v[i].text);
+            rc = add_dst(&x->list[O3B_SQUID_INSPECT_DST], v[i].text);
         }
     }
     return rc;
@@ -788,18 +1047,6 @@ static int write_inspect_patterns(const struct squid_work *w, const struct strli
 
 /* ---- Squid: CIDR lists --------------------------------------------------------------- */
 
-static bool cidr_of(const char *text, struct o3b_cidr *c)
-{
-    return o3b_cidr_parse(text, strlen(text), c, NULL, NULL) == 0;
-}
-
-/* Does `outer` contain `inner` (same family, prefix no longer)? */
-static bool cidr_covers(const struct o3b_cidr *outer, const struct o3b_cidr *inner)
-{
-    return outer->family == inner->family && outer->prefix <= inner->prefix &&
-           o3b_cidr_contains(outer, inner->family, inner->addr);
-}
-
 static int cmp_cidr_text(const void *a, const void *b)
 {
     struct o3b_cidr ca, cb;
@@ -894,6 +1141,8 @@ static int squid_fill(const o3b_table *t, const struct o3b_policy *p, struct squ
     if (rc == 0)
         rc = collect_never(p, x);
     if (rc == 0)
+        rc = collect_pins(t, p, w, x);
+    if (rc == 0)
         rc = collapse_suffixes(&w->suffixes, &kept);
     if (rc == 0)
         rc = write_domains(w, &kept, x);
@@ -960,6 +1209,12 @@ const char *o3b_squid_export_item(const o3b_squid_export *x, enum o3b_squid_list
 
 /* ---- Squid: writing ------------------------------------------------------------------ */
 
+/* What every file says about what Squid's ACLs cannot express exactly. */
+static const char squid_approximations[] =
+    "# Approximations: ports are not encoded (only entries listed for TCP 80 or 443\n"
+    "# are exported, and Squid applies them to every port); the DNSSEC MX zone label\n"
+    "# of your hosts under mx.microsoft is any one label.\n";
+
 static const struct squid_file {
     const char *file, *acl, *type, *what;
 } squid_files[O3B_SQUID_LIST_COUNT] = {
@@ -978,6 +1233,13 @@ static const struct squid_file {
                                  "patterns to inspect although a bypassed domain covers them"},
     [O3B_SQUID_INSPECT_DST] = {"o365bypass-inspect-dst.txt", "o365bypass_inspect_dst", "dst -n",
                                "prefixes to inspect although a bypassed prefix covers them"},
+    [O3B_SQUID_PINNED] = {"o365bypass-pinned-regex.txt", "o365bypass_pinned_ns",
+                          "dstdom_regex -i",
+                          "tenant namespaces pinned to your TenantName / TenantDomain names "
+                          "(hosts strictly below them are inspected unless they are yours)"},
+    [O3B_SQUID_PINNED_OWN] = {"o365bypass-pinned-own-regex.txt", "o365bypass_pinned_own",
+                              "dstdom_regex -i",
+                              "your hosts in the pinned tenant namespaces"},
 };
 
 const char *o3b_squid_file_name(enum o3b_squid_list l)
@@ -997,9 +1259,7 @@ int o3b_squid_export_write(const o3b_squid_export *x, enum o3b_squid_list l, FIL
             "# Generated by o365bypass from table %s (version %s, instance %s); "
             "do not edit.\n",
             x->tag, x->version[0] ? x->version : "none", x->instance[0] ? x->instance : "unknown");
-    fputs("# Ports are not encoded: only endpoint sets with TCP port 80 or 443 are "
-          "exported.\n",
-          out);
+    fputs(squid_approximations, out);
     for (size_t i = 0; i < list->n; i++)
         fprintf(out, "%s\n", list->v[i]);
     return ferror(out) ? -1 : 0;
@@ -1014,10 +1274,12 @@ static void conf_acl(const o3b_squid_export *x, enum o3b_squid_list l, const cha
     fprintf(out, "acl %s %s \"%s/%s\"\n", f->acl, f->type, dir, f->file);
 }
 
-/* "acl NAME any-of ..." over the non-empty lists in [from, to). */
-static void conf_any_of(const o3b_squid_export *x, const char *name, int from, int to, FILE *out)
+/* "acl NAME any-of ..." over the non-empty lists in [from, to) and `extra`
+   (another ACL, or NULL). */
+static void conf_any_of(const o3b_squid_export *x, const char *name, int from, int to,
+                        const char *extra, FILE *out)
 {
-    bool any = false;
+    bool any = extra != NULL;
 
     for (int l = from; l < to; l++)
         any = any || x->list[l].n > 0;
@@ -1029,24 +1291,43 @@ static void conf_any_of(const o3b_squid_export *x, const char *name, int from, i
     for (int l = from; l < to; l++)
         if (x->list[l].n > 0)
             fprintf(out, " %s", squid_files[l].acl);
+    if (extra != NULL)
+        fprintf(out, " %s", extra);
     fputc('\n', out);
+}
+
+/* "acl o365bypass_pinned all-of ns !own": pinned and not yours. */
+static bool conf_pinned(const o3b_squid_export *x, FILE *out)
+{
+    if (x->list[O3B_SQUID_PINNED].n == 0)
+        return false;
+    fprintf(out, "acl o365bypass_pinned all-of %s%s%s\n", squid_files[O3B_SQUID_PINNED].acl,
+            x->list[O3B_SQUID_PINNED_OWN].n ? " !" : "",
+            x->list[O3B_SQUID_PINNED_OWN].n ? squid_files[O3B_SQUID_PINNED_OWN].acl : "");
+    return true;
 }
 
 int o3b_squid_export_conf(const o3b_squid_export *x, const char *abs_dir, FILE *out)
 {
+    bool pinned;
+
     fprintf(out,
             "# o365bypass ACLs for Squid: table %s (version %s, instance %s, %zu sets).\n"
-            "# Ports are not encoded: only endpoint sets with TCP port 80 or 443 are\n"
+            "# Ports are not encoded: only entries listed for TCP port 80 or 443 are\n"
             "# exported, and Squid applies them to whatever port a request uses.\n"
             "# A destination is bypassed when it is in o365bypass and not in\n"
             "# o365bypass_inspect (more specific entries of lower categories, bare\n"
-            "# apexes, NeverBypass).  dst -n: no DNS lookup for named requests.\n",
+            "# apexes, NeverBypass, and with TenantName / TenantDomain the hosts of\n"
+            "# other tenants: o365bypass_pinned).  dst -n: no DNS lookup for named\n"
+            "# requests.\n",
             x->tag, x->version[0] ? x->version : "none", x->instance[0] ? x->instance : "unknown",
             x->n_sets);
     for (int l = 0; l < O3B_SQUID_LIST_COUNT; l++)
         conf_acl(x, (enum o3b_squid_list)l, abs_dir, out);
-    conf_any_of(x, "o365bypass", O3B_SQUID_DOMAINS, O3B_SQUID_INSPECT_DOMAINS, out);
-    conf_any_of(x, "o365bypass_inspect", O3B_SQUID_INSPECT_DOMAINS, O3B_SQUID_LIST_COUNT, out);
+    pinned = conf_pinned(x, out);
+    conf_any_of(x, "o365bypass", O3B_SQUID_DOMAINS, O3B_SQUID_INSPECT_DOMAINS, NULL, out);
+    conf_any_of(x, "o365bypass_inspect", O3B_SQUID_INSPECT_DOMAINS, O3B_SQUID_PINNED,
+                pinned ? "o365bypass_pinned" : NULL, out);
     fputs("# Examples (use your own service, chain and port names):\n"
           "#   keep Microsoft 365 away from the inspection chain\n"
           "# adaptation_access dlp_chain deny o365bypass !o365bypass_inspect\n"

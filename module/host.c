@@ -2,9 +2,10 @@
 /*
  * host.c - host names and host patterns (see host.h).
  *
- * Both normalizers make one pass over the input, lowercase into the output
+ * All normalizers make one pass over the input, lowercase into the output
  * and check label syntax as they go; the only difference is that a pattern
- * may hold '*'.  The glob matcher is the classic iterative two-pointer
+ * may hold '*', and that the feed's pattern rule refuses broad shapes the
+ * NeverBypass ("narrowing") rule accepts.  The glob matcher is the classic iterative two-pointer
  * algorithm with a single backtrack point, so it is linear for a single '*'
  * and never recursive for any pattern.
  */
@@ -147,6 +148,38 @@ int o3b_pattern_normalize(const char *in, size_t len, char *out, size_t *out_len
                     "pattern '%s' is too broad: the part after the last '*' must end in "
                     "at least two whole labels",
                     out);
+        return -1;
+    }
+    return 0;
+}
+
+/* Do the labels hold only digits and '*', at least one digit ("10.*")? */
+static bool looks_like_an_address(const char *s, size_t len)
+{
+    bool digit = false;
+
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] >= '0' && s[i] <= '9')
+            digit = true;
+        else if (s[i] != '*' && s[i] != '.')
+            return false;
+    }
+    return digit;
+}
+
+int o3b_pattern_normalize_narrowing(const char *in, size_t len, char *out, size_t *out_len,
+                                    o3b_err *err)
+{
+    enum o3b_host_status st = normalize(in, len, out, out_len, 1);
+
+    if (st != O3B_HOST_OK) {
+        o3b_err_set(err, "'%.*s' is not a valid host pattern (%s)", (int)(len > 300 ? 300 : len),
+                    in, o3b_host_status_name(st));
+        return -1;
+    }
+    if (memchr(out, '*', *out_len) != NULL && looks_like_an_address(out, *out_len)) {
+        o3b_err_set(err, "'%s' looks like an address pattern, which never matches an IP "
+                         "literal: write a CIDR (10.0.0.0/8)", out);
         return -1;
     }
     return 0;

@@ -10,6 +10,14 @@
  *   "*.suffix" patterns and the anchor of other glob shapes), and CIDRs keyed
  *   by (family, prefix length, masked address).  A slot points at a run of
  *   entries with the same key in `order`, in insertion order.
+ * - Patterns with no label-aligned literal suffix ("*", "foo*", "*.*"):
+ *   only the admin's NeverBypass list can hold them (a feed pattern must end
+ *   in two whole literal labels), so they sit in one short "loose" run at the
+ *   end of `order`, glob-matched on every lookup of that index.  The table's
+ *   index never has any.
+ * - Port first (index.h): an entry that does not list the port is noted for
+ *   the "listed, not on this port" answer and otherwise ignored, so the walk
+ *   stops early only on entries that accept the port.
  * - A 1024-bit filter over suffix-key hashes and the range of suffix-key
  *   lengths skip most suffix probes without touching the table.
  * - The hashing pass has no data-dependent branch (dot positions are
@@ -68,6 +76,9 @@ struct o3b_index {
     uint64_t suffix_filter[FILTER_BITS / 64];
     uint16_t suffix_min_len, suffix_max_len;
     uint16_t glob_extra;   /* max(specificity - key length) over glob entries */
+    uint32_t loose_first;  /* into order[]: patterns without a suffix key */
+    uint32_t n_loose;
+    uint16_t loose_max_spec;
     struct cidr_table v4, v6;
 };
 
@@ -184,10 +195,6 @@ int o3b_index_builder_add_pattern(o3b_index_builder *b, const char *pattern, siz
         o3b_err_set(err, "bad pattern length %zu", len);
         return -1;
     }
-    if (stars > 0 && memchr(last_star, '.', len - (size_t)(last_star - pattern)) == NULL) {
-        o3b_err_set(err, "pattern '%.*s' has no literal suffix to index", (int)len, pattern);
-        return -1;
-    }
     it = add_item(b, pattern, len, ports, n_ports, err);
     if (it == NULL)
         return -1;
@@ -202,17 +209,13 @@ int o3b_index_builder_add_pattern(o3b_index_builder *b, const char *pattern, siz
         return 0;
     }
     it->e.specificity = (uint16_t)(len - stars);
-    if (stars == 1) {
-        it->e.star_prefix = (uint8_t)(last_star - pattern);
-        it->e.star_suffix = (uint16_t)(len - 1 - (size_t)(last_star - pattern));
-    }
-    if (stars == 1 && pattern[0] == '*' && pattern[1] == '.') {
+    if (stars == 1 && len >= 2 && pattern[0] == '*' && pattern[1] == '.') {
         it->e.kind = O3B_ENTRY_SUFFIX; /* key ".suffix" */
         it->key_off = 1;
     } else {
         const char *dot = memchr(last_star, '.', len - (size_t)(last_star - pattern));
         it->e.kind = O3B_ENTRY_GLOB; /* key: last label-aligned literal suffix */
-        it->key_off = (size_t)(dot - pattern);
+        it->key_off = dot ? (size_t)(dot - pattern) : len; /* none: a loose pattern */
     }
     it->key_len = len - it->key_off;
     return 0;
@@ -287,8 +290,28 @@ static uint32_t table_size(size_t keys)
 
 /* ---- finish: sort into runs, lay out one block, fill the tables ---------- */
 
+enum { T_EXACT, T_SUFFIX, T_CIDR4, T_CIDR6, T_LOOSE, N_TABLES }; /* T_LOOSE: no slots */
+
+static int table_of(const struct pending *p)
+{
+    switch (p->e.kind) {
+    case O3B_ENTRY_EXACT:
+        return T_EXACT;
+    case O3B_ENTRY_SUFFIX:
+        return T_SUFFIX;
+    case O3B_ENTRY_GLOB:
+        return p->key_len > 0 ? T_SUFFIX : T_LOOSE;
+    case O3B_ENTRY_CIDR4:
+        return T_CIDR4;
+    default:
+        return T_CIDR6;
+    }
+}
+
 static int item_key_cmp(const struct pending *a, const struct pending *b, const char *text)
 {
+    if (table_of(a) == T_LOOSE)
+        return 0; /* one run, in insertion order */
     if (a->e.kind >= O3B_ENTRY_CIDR4) {
         if (a->e.cidr.prefix != b->e.cidr.prefix)
             return a->e.cidr.prefix < b->e.cidr.prefix ? -1 : 1;
@@ -297,21 +320,6 @@ static int item_key_cmp(const struct pending *a, const struct pending *b, const 
     if (a->key_len != b->key_len)
         return a->key_len < b->key_len ? -1 : 1;
     return memcmp(text + a->text_off + a->key_off, text + b->text_off + b->key_off, a->key_len);
-}
-
-static int table_of(const struct pending *p)
-{
-    switch (p->e.kind) {
-    case O3B_ENTRY_EXACT:
-        return 0;
-    case O3B_ENTRY_SUFFIX:
-    case O3B_ENTRY_GLOB:
-        return 1;
-    case O3B_ENTRY_CIDR4:
-        return 2;
-    default:
-        return 3;
-    }
 }
 
 /* Order entries by table, then key, then insertion (qsort_r context: builder). */
@@ -339,12 +347,12 @@ static size_t align8(size_t n)
     return (n + 7u) & ~(size_t)7u;
 }
 
-static void plan_layout(const o3b_index_builder *b, const size_t keys[4], struct layout *l,
-                        uint32_t sizes[4])
+static void plan_layout(const o3b_index_builder *b, const size_t keys[N_TABLES], struct layout *l,
+                        uint32_t sizes[N_TABLES])
 {
     size_t off = align8(sizeof(struct o3b_index));
 
-    for (int t = 0; t < 4; t++)
+    for (int t = 0; t < T_LOOSE; t++)
         sizes[t] = keys[t] ? table_size(keys[t]) : 1;
     l->entries = off;
     off = align8(off + b->n_items * sizeof(struct o3b_index_entry));
@@ -404,6 +412,16 @@ static void put_cidr_slot(struct cidr_table *t, const struct o3b_cidr *c, uint32
     }
 }
 
+/* The loose run order[i..j): no slot, a range scanned by every lookup. */
+static void fill_loose(o3b_index *ix, const o3b_index_builder *b, size_t i, size_t j)
+{
+    ix->loose_first = (uint32_t)i;
+    ix->n_loose = (uint32_t)(j - i);
+    for (size_t k = i; k < j; k++)
+        if (b->items[ix->order[k]].e.specificity > ix->loose_max_spec)
+            ix->loose_max_spec = b->items[ix->order[k]].e.specificity;
+}
+
 /* Fill the hash tables from the sorted order: one slot per run of equal keys. */
 static int fill_tables(o3b_index *ix, const o3b_index_builder *b, o3b_err *err)
 {
@@ -418,18 +436,23 @@ static int fill_tables(o3b_index *ix, const o3b_index_builder *b, o3b_err *err)
         while (j < b->n_items && table_of(&b->items[ix->order[j]]) == t &&
                item_key_cmp(p, &b->items[ix->order[j]], b->text) == 0)
             j++;
+        if (t == T_LOOSE) {
+            fill_loose(ix, b, i, j);
+            i = j;
+            continue;
+        }
         if (j - i > 0xffff) {
             o3b_err_set(err, "more than 65535 entries share the key '%s'",
                         b->text + p->text_off);
             return -1;
         }
-        if (t <= 1) {
+        if (t <= T_SUFFIX) {
             const char *key = ix->entries[ix->order[i]].text + p->key_off;
-            struct key_slot *slots = t == 0 ? ix->exact : ix->suffix;
-            uint32_t mask = t == 0 ? ix->exact_mask : ix->suffix_mask;
+            struct key_slot *slots = t == T_EXACT ? ix->exact : ix->suffix;
+            uint32_t mask = t == T_EXACT ? ix->exact_mask : ix->suffix_mask;
 
             put_key_slot(slots, mask, key, p->key_len, (uint32_t)i, (uint16_t)(j - i));
-            if (t == 1) {
+            if (t == T_SUFFIX) {
                 uint32_t h = hash_rev(key, p->key_len);
                 ix->suffix_filter[filter_bit(h) >> 6] |= 1ull << (filter_bit(h) & 63);
                 if (p->key_len < ix->suffix_min_len)
@@ -438,7 +461,8 @@ static int fill_tables(o3b_index *ix, const o3b_index_builder *b, o3b_err *err)
                     ix->suffix_max_len = (uint16_t)p->key_len;
             }
         } else {
-            put_cidr_slot(t == 2 ? &ix->v4 : &ix->v6, &p->e.cidr, (uint32_t)i, (uint16_t)(j - i));
+            put_cidr_slot(t == T_CIDR4 ? &ix->v4 : &ix->v6, &p->e.cidr, (uint32_t)i,
+                          (uint16_t)(j - i));
         }
         for (size_t k = i; k < j; k++) {
             const struct pending *q = &b->items[ix->order[k]];
@@ -450,9 +474,9 @@ static int fill_tables(o3b_index *ix, const o3b_index_builder *b, o3b_err *err)
     return 0;
 }
 
-static void count_keys(const o3b_index_builder *b, const uint32_t *order, size_t keys[4])
+static void count_keys(const o3b_index_builder *b, const uint32_t *order, size_t keys[N_TABLES])
 {
-    memset(keys, 0, 4 * sizeof keys[0]);
+    memset(keys, 0, N_TABLES * sizeof keys[0]);
     for (size_t i = 0; i < b->n_items; i++) {
         const struct pending *p = &b->items[order[i]];
         if (i == 0 || table_of(&b->items[order[i - 1]]) != table_of(p) ||
@@ -464,8 +488,8 @@ static void count_keys(const o3b_index_builder *b, const uint32_t *order, size_t
 o3b_index *o3b_index_builder_finish(o3b_index_builder **bp, o3b_err *err)
 {
     o3b_index_builder *b = *bp;
-    uint32_t *order = NULL, sizes[4];
-    size_t keys[4];
+    uint32_t *order = NULL, sizes[N_TABLES];
+    size_t keys[N_TABLES];
     struct layout l;
     o3b_index *ix = NULL;
     char *block;
@@ -554,41 +578,59 @@ bool o3b_index_entry_accepts(const o3b_index *ix, const struct o3b_index_entry *
     return accepts(ix, e, port);
 }
 
-/* Level bookkeeping shared by host and address lookups. */
+/*
+ * Bookkeeping shared by host and address lookups (index.h's precedence):
+ * `best` among the entries that accept the port (its level `spec`, `cand`
+ * such entries there), and, while there is no such entry, the most specific
+ * level of the others (`top`, its first entry, `top_cand` entries) for the
+ * "listed, not on this port" answer; once a winner exists that answer is
+ * never given, so the common path only ranks port-accepting entries.
+ * Entries are pointers into one array in insertion order, so "first added"
+ * is the lower address.
+ */
 struct level {
     const struct o3b_index_entry *best, *first;
-    uint16_t spec;
-    uint16_t candidates;
+    uint16_t spec, cand;
+    uint16_t top, top_cand;
     bool any;
 };
 
 static inline void consider(const o3b_index *ix, struct level *lv, const struct o3b_index_entry *e,
                             uint16_t port)
 {
-    if (lv->any && e->specificity < lv->spec)
+    uint16_t s = e->specificity;
+
+    if (accepts(ix, e, port)) {
+        if (lv->best == NULL || s > lv->spec) {
+            lv->best = e;
+            lv->spec = s;
+            lv->cand = 1;
+        } else if (s == lv->spec) {
+            lv->cand++;
+            if (e->rank > lv->best->rank || (e->rank == lv->best->rank && e < lv->best))
+                lv->best = e;
+        }
         return;
-    if (!lv->any || e->specificity > lv->spec) {
-        lv->any = true;
-        lv->spec = e->specificity;
-        lv->best = NULL;
-        lv->first = e;
-        lv->candidates = 0;
-    } else if (e < lv->first) {
-        lv->first = e;
     }
-    lv->candidates++;
-    if (!accepts(ix, e, port))
+    if (lv->best != NULL)
         return;
-    if (lv->best == NULL || e->rank > lv->best->rank ||
-        (e->rank == lv->best->rank && e < lv->best))
-        lv->best = e;
+    if (!lv->any || s > lv->top) {
+        lv->any = true;
+        lv->top = s;
+        lv->first = e;
+        lv->top_cand = 1;
+    } else if (s == lv->top) {
+        lv->top_cand++;
+        if (e < lv->first)
+            lv->first = e;
+    }
 }
 
 static void finish_hit(const struct level *lv, struct o3b_hit *hit)
 {
     hit->best = lv->best;
     hit->listed = (lv->any && lv->best == NULL) ? lv->first : NULL;
-    hit->candidates = lv->any ? lv->candidates : 0;
+    hit->candidates = lv->best ? lv->cand : lv->any ? lv->top_cand : 0;
 }
 
 static inline const struct key_slot *probe(const struct key_slot *slots, uint32_t mask,
@@ -603,11 +645,12 @@ static inline const struct key_slot *probe(const struct key_slot *slots, uint32_
     }
 }
 
-static void visit_run(const o3b_index *ix, const struct key_slot *s, const char *host,
+/* The run order[first..first+count): consider the entries matching `host`. */
+static void visit_run(const o3b_index *ix, uint32_t first, uint32_t count, const char *host,
                       size_t len, uint16_t port, struct level *lv)
 {
-    for (uint32_t k = 0; k < s->count; k++) {
-        const struct o3b_index_entry *e = &ix->entries[ix->order[s->first + k]];
+    for (uint32_t k = 0; k < count; k++) {
+        const struct o3b_index_entry *e = &ix->entries[ix->order[first + k]];
         if (e->kind == O3B_ENTRY_GLOB && !o3b_glob_match(e->text, e->text_len, host, len))
             continue;
         consider(ix, lv, e, port);
@@ -654,25 +697,29 @@ void o3b_index_lookup_host(const o3b_index *ix, const char *host, size_t len, ui
     }
     n_dots = hash_suffixes(host, len, &h, dot_hash, dot_pos);
     s = probe(ix->exact, ix->exact_mask, h, host, len);
-    if (s != NULL) { /* an exact host is the most specific level there is */
-        visit_run(ix, s, host, len, port, &lv);
-        finish_hit(&lv, hit);
-        return;
+    if (s != NULL) {
+        visit_run(ix, s->first, s->count, host, len, port, &lv);
+        if (lv.best != NULL) { /* an exact host is the most specific level there is */
+            finish_hit(&lv, hit);
+            return;
+        }
     }
     /* dot_* are right to left; walk longest suffix (leftmost dot) first */
     while (n_dots-- > 0) {
         size_t pos = dot_pos[n_dots], klen = len - pos;
         uint32_t kh = dot_hash[n_dots];
 
-        if (lv.any && lv.spec > klen + ix->glob_extra)
+        if (lv.best != NULL && lv.spec > klen + ix->glob_extra)
             break; /* nothing shorter can reach the level already found */
         if (klen < ix->suffix_min_len || klen > ix->suffix_max_len ||
             !filter_has(ix->suffix_filter, kh))
             continue;
         s = probe(ix->suffix, ix->suffix_mask, kh, host + pos, klen);
         if (s != NULL)
-            visit_run(ix, s, host, len, port, &lv);
+            visit_run(ix, s->first, s->count, host, len, port, &lv);
     }
+    if (ix->n_loose > 0 && !(lv.best != NULL && lv.spec > ix->loose_max_spec))
+        visit_run(ix, ix->loose_first, ix->n_loose, host, len, port, &lv);
     finish_hit(&lv, hit);
 }
 
@@ -683,7 +730,7 @@ void o3b_index_lookup_addr(const o3b_index *ix, uint8_t family, const uint8_t *a
     unsigned bytes = family == O3B_AF_INET ? 4 : 16;
     struct level lv = {0};
 
-    for (unsigned k = 0; k < t->n_lengths && !lv.any; k++) {
+    for (unsigned k = 0; k < t->n_lengths && lv.best == NULL; k++) {
         uint8_t masked[16];
         uint8_t prefix = t->lengths[k];
         uint32_t h;

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * policy.c - the admin's policy: defaults, NeverBypass/AlsoBypass lists.
+ * policy.c - the admin's policy: defaults, NeverBypass/AlsoBypass lists,
+ * tenant names and mail domains.
  *
  * The lists reuse the endpoint index (index.h), so a NeverBypass pattern is
  * read exactly like a Microsoft pattern and looked up in the same constant
  * time.  NeverBypass entries apply to every port; AlsoBypass entries only to
  * the web ports 80 and 443, the traffic a proxy admin means by "bypass".
+ * The two lists differ in what they accept: NeverBypass can only narrow the
+ * hole, so it takes any pattern or prefix ("narrowing" parsers); AlsoBypass
+ * widens it and keeps the feed's strict rules.
  */
 #include "o365bypass/policy.h"
 
@@ -49,10 +53,17 @@ void o3b_policy_release(struct o3b_policy *p)
     hostlist_release(&p->also);
     for (size_t i = 0; i < p->n_tenants; i++)
         free(p->tenants[i]);
+    for (size_t i = 0; i < p->n_domains; i++) {
+        free(p->domains[i]);
+        free(p->mx_labels[i]);
+    }
     o3b_policy_init(p);
 }
 
-static int list_add(struct o3b_hostlist *l, const char *item,
+/* How a list reads its items: the feed's rules, or anything (NeverBypass). */
+enum list_mode { LIST_STRICT, LIST_NARROWING };
+
+static int list_add(struct o3b_hostlist *l, const char *item, enum list_mode mode,
                     const struct o3b_port_range *ports, size_t n_ports, o3b_err *err)
 {
     size_t len = strlen(item);
@@ -73,7 +84,8 @@ static int list_add(struct o3b_hostlist *l, const char *item,
         return -1;
     }
     if (memchr(item, '/', len) != NULL) {
-        if (o3b_cidr_parse(item, len, &c, NULL, err) != 0)
+        if ((mode == LIST_NARROWING ? o3b_cidr_parse_any(item, len, &c, NULL, err)
+                                    : o3b_cidr_parse(item, len, &c, NULL, err)) != 0)
             return -1;
         if (o3b_index_builder_add_cidr(l->b, &c, (uint32_t)l->n, 0, ports, n_ports, err) != 0)
             return -1;
@@ -95,7 +107,9 @@ static int list_add(struct o3b_hostlist *l, const char *item,
             if (o3b_index_builder_add_cidr(l->b, &c, (uint32_t)l->n, 0, ports, n_ports, err) != 0)
                 return -1;
         } else {
-            if (o3b_pattern_normalize(item, len, norm, &nlen, err) != 0)
+            if ((mode == LIST_NARROWING
+                     ? o3b_pattern_normalize_narrowing(item, len, norm, &nlen, err)
+                     : o3b_pattern_normalize(item, len, norm, &nlen, err)) != 0)
                 return -1;
             if (o3b_index_builder_add_pattern(l->b, norm, nlen, (uint32_t)l->n, 0, ports, n_ports,
                                               err) != 0)
@@ -108,12 +122,12 @@ static int list_add(struct o3b_hostlist *l, const char *item,
 
 int o3b_policy_add_never(struct o3b_policy *p, const char *item, o3b_err *err)
 {
-    return list_add(&p->never, item, any_port, 1, err);
+    return list_add(&p->never, item, LIST_NARROWING, any_port, 1, err);
 }
 
 int o3b_policy_add_also(struct o3b_policy *p, const char *item, o3b_err *err)
 {
-    return list_add(&p->also, item, web_ports, 2, err);
+    return list_add(&p->also, item, LIST_STRICT, web_ports, 2, err);
 }
 
 int o3b_policy_add_tenant(struct o3b_policy *p, const char *name, o3b_err *err)
@@ -145,6 +159,41 @@ int o3b_policy_add_tenant(struct o3b_policy *p, const char *name, o3b_err *err)
     }
     p->tenants[p->n_tenants++] = copy;
     return 0;
+}
+
+int o3b_policy_add_tenant_domain(struct o3b_policy *p, const char *domain, o3b_err *err)
+{
+    char label[O3B_LABEL_MAX + 1], norm[O3B_HOST_MAX + 1];
+    size_t nlen;
+
+    if (o3b_tenant_mx_label(domain, label, err) != 0)
+        return -1;
+    (void)o3b_host_normalize(domain, strlen(domain), norm, &nlen); /* valid: checked above */
+    for (size_t i = 0; i < p->n_domains; i++)
+        if (strcmp(p->mx_labels[i], label) == 0)
+            return 0; /* a duplicate, even when the list is full */
+    if (p->n_domains >= O3B_MAX_TENANT_DOMAINS) {
+        o3b_err_set(err, "more than %d mail domains", O3B_MAX_TENANT_DOMAINS);
+        return -1;
+    }
+    p->domains[p->n_domains] = strdup(norm);
+    p->mx_labels[p->n_domains] = strdup(label);
+    if (p->domains[p->n_domains] == NULL || p->mx_labels[p->n_domains] == NULL) {
+        free(p->domains[p->n_domains]);
+        free(p->mx_labels[p->n_domains]);
+        o3b_err_set(err, "out of memory");
+        return -1;
+    }
+    p->n_domains++;
+    return 0;
+}
+
+void o3b_policy_tenant_pins(const struct o3b_policy *p, struct o3b_tenant_pins *pins)
+{
+    pins->tenants = (const char *const *)p->tenants;
+    pins->n_tenants = p->n_tenants;
+    pins->mx_labels = (const char *const *)p->mx_labels;
+    pins->n_mx_labels = p->n_domains;
 }
 
 static int list_finish(struct o3b_hostlist *l, o3b_err *err)

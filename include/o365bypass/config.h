@@ -12,7 +12,7 @@
  * and `check-config --list`, which a test compares with
  * conf/o365bypass.conf.in.  Values are checked when set, so a bad line is
  * reported with its directive and value.  Lists (NeverBypass, AlsoBypass,
- * TenantName) accumulate over lines; every other directive keeps its last
+ * TenantName, TenantDomain) accumulate over lines; every other directive keeps its last
  * value.  "Unset" is NULL for every optional string (CacheDir none,
  * FetchProxy none, no CAFile, ...).
  *
@@ -48,7 +48,7 @@ struct o3b_config {
     long max_shrink_percent;  /* MaxShrinkPercent */
     char *service_areas_param;/* ServiceAreas as the web service wants it, or NULL = all */
     struct o3b_policy policy; /* BypassCategories, ServiceAreas, RequiredOnly,
-                                 NeverBypass, AlsoBypass, TenantName */
+                                 NeverBypass, AlsoBypass, TenantName, TenantDomain */
 };
 
 enum o3b_directive_type {

@@ -13,12 +13,14 @@
  * (for the URL's port, the scheme's default when none).  IPv6 literals get
  * the proxy (PAC IPv6 support differs between browsers).
  *
- * Squid: dstdomain, dstdom_regex and dst lists of what is bypassed, and lists
+ * Squid: dstdomain, dstdom_regex and dst lists of what is bypassed, lists
  * of what must still be inspected although a bypassed entry covers it (more
  * specific lower-category entries, the bare apex of each ".suffix" because
- * Squid's ".a.com" also matches "a.com", NeverBypass).  Squid cannot encode
- * the precedence levels or the ports: only entries whose TCP ports include
- * 80 or 443 are exported, and the file headers say what is approximated.
+ * Squid's ".a.com" also matches "a.com", NeverBypass), and for tenant
+ * pinning the pinned namespaces and your hosts in them (inspected: in the
+ * first and not in the second, an all-of ACL).  Squid cannot encode the
+ * ports: only entries whose TCP ports include 80 or 443 are exported, and
+ * the file headers say what is approximated.
  * Overlapping entries are collapsed (Squid warns about, and ignores, a
  * domain or network covered by another one in the same ACL).
  *
@@ -59,6 +61,9 @@ enum o3b_squid_list {
     O3B_SQUID_INSPECT_DOMAINS, /* dstdomain: hosts to inspect although covered */
     O3B_SQUID_INSPECT_REGEX,   /* dstdom_regex: patterns to inspect although covered */
     O3B_SQUID_INSPECT_DST,     /* dst: CIDRs to inspect although covered */
+    O3B_SQUID_PINNED,          /* dstdom_regex: pinned tenant namespaces under a
+                                  bypassed wildcard (TenantName / TenantDomain) */
+    O3B_SQUID_PINNED_OWN,      /* dstdom_regex: your hosts in them */
     O3B_SQUID_LIST_COUNT
 };
 

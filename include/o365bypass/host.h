@@ -56,6 +56,19 @@ enum o3b_host_status o3b_host_normalize(const char *in, size_t len, char *out,
 int o3b_pattern_normalize(const char *in, size_t len, char *out, size_t *out_len,
                           o3b_err *err);
 
+/*
+ * The NeverBypass mode of the same: a list that can only narrow what is
+ * bypassed may name anything, so the same label syntax is checked but no
+ * literal tail is required: "*" (every host name), "*.de", "foo*" and
+ * "*.sharepoint.com" are all accepted.  Refused besides what a host refuses:
+ * patterns of digits and '*' only ("10.*"), which would never match an IP
+ * literal (those are matched as addresses: write a CIDR).  Everything that
+ * can widen the hole (the table, AlsoBypass) uses o3b_pattern_normalize().
+ * Returns 0 or -1 with `err` set.
+ */
+int o3b_pattern_normalize_narrowing(const char *in, size_t len, char *out, size_t *out_len,
+                                    o3b_err *err);
+
 /* Number of '*' in a normalized pattern (0 = exact host). */
 size_t o3b_pattern_stars(const char *pat, size_t len);
 

@@ -7,24 +7,30 @@
  * e.g. the category) and the TCP ports it applies to.  It is built once,
  * then read-only: lookups take no lock and allocate nothing.
  *
- * Precedence, for a host:
- *   1. Only the most specific level of matching entries counts.  An exact
- *      host is more specific than any pattern; among patterns, more literal
- *      (non-'*') characters is more specific ("*.online.office.com" beats
- *      "*.office.com").  Less specific entries never override it, even for
- *      another port.
- *   2. At that level, only entries whose ports contain the request's port.
- *   3. Among those, the highest rank; then the entry added first.
- * For an address: the longest matching prefix is the level; then 2 and 3.
+ * Precedence ("port first": each endpoint set is a rule "these URLs on
+ * these ports", so an entry for other ports says nothing about this one):
+ *   1. Only the matching entries whose ports contain the request's port
+ *      count; the others are ignored.
+ *   2. Of those, the most specific: an exact host beats any pattern; among
+ *      patterns more literal (non-'*') characters is more specific
+ *      ("*.online.office.com" beats "*.office.com"); for an address the
+ *      longest prefix.
+ *   3. At that level the highest rank; then the entry added first.
+ * When entries match but none lists the port, the lookup reports the most
+ * specific of them as "listed" (not on this port).
  *
  * How: exact hosts in one open-addressing hash; "*.suffix" patterns keyed by
  * ".suffix" in a second hash, probed once per dot of the host (one
  * right-to-left pass hashes every label-aligned suffix); other glob shapes
  * ("*cdn.onenote.net", "autodiscover.*.onmicrosoft.com") are keyed by their
  * last label-aligned literal suffix in the same hash and confirmed with a
- * glob match, so no lookup ever scans all patterns.  CIDRs: one hash per
- * family keyed by (prefix length, masked address), probed from the longest
- * prefix length present to the shortest.
+ * glob match, so no lookup ever scans all patterns.  Patterns without any
+ * label-aligned literal suffix ("*", "foo*": only the admin's NeverBypass
+ * list may hold them, see o3b_pattern_normalize_narrowing) are kept apart
+ * and glob-matched on every lookup of their index.  CIDRs (any prefix
+ * length, /0 included): one hash per family keyed by (prefix length, masked
+ * address), probed from the longest prefix length present to the shortest.
+ * Lookups stop at the first level holding an entry that accepts the port.
  */
 #ifndef O365BYPASS_INDEX_H
 #define O365BYPASS_INDEX_H
@@ -54,8 +60,6 @@ struct o3b_index_entry {
     uint16_t n_ports;     /* 0: applies to no TCP port at all */
     uint16_t text_len;
     uint16_t specificity; /* O3B_SPEC_EXACT, literal characters, or prefix length */
-    uint16_t star_suffix; /* single-'*' patterns: literal characters after '*' */
-    uint8_t star_prefix;  /* single-'*' patterns: literal characters before '*' */
     uint8_t kind;         /* enum o3b_entry_kind */
     uint8_t rank;
     uint8_t stars;        /* number of '*' */
@@ -68,18 +72,22 @@ typedef struct o3b_index_builder o3b_index_builder;
 /* Result of a lookup; pointers are into the index and live as long as it. */
 struct o3b_hit {
     const struct o3b_index_entry *best;   /* the winner, or NULL */
-    const struct o3b_index_entry *listed; /* when best is NULL but the most specific
-                                             level matched (port not listed there):
-                                             its first entry; else NULL */
-    uint16_t candidates;                  /* entries at the most specific level */
+    const struct o3b_index_entry *listed; /* when best is NULL but entries matched
+                                             (none lists the port): the first of
+                                             the most specific ones; else NULL */
+    uint16_t candidates;                  /* with a winner: the entries listing the
+                                             port at its level (rank chose among
+                                             them); else the matching entries at
+                                             the most specific level */
 };
 
 /* A new, empty builder, or NULL when out of memory. */
 o3b_index_builder *o3b_index_builder_new(void);
 
 /*
- * Add a normalized host pattern (see o3b_pattern_normalize; the caller has
- * validated it) or exact host.  `ports` are copied.  Returns 0 or -1.
+ * Add a normalized host pattern (see o3b_pattern_normalize and
+ * o3b_pattern_normalize_narrowing; the caller has validated it) or exact
+ * host.  `ports` are copied.  Returns 0 or -1.
  */
 int o3b_index_builder_add_pattern(o3b_index_builder *b, const char *pattern, size_t len,
                                   uint32_t payload, uint8_t rank,

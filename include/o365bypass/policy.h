@@ -17,13 +17,15 @@
  *          an SNI was reported (rule 2 made it equal to the host)
  *   4. NeverBypass matches the host or IP    -> inspect
  *   5. AlsoBypass matches (ports 80 and 443)  -> bypass
- *   6. the table's winner (index.h precedence; none, or listed but not on
- *      this port                            -> inspect)
+ *   6. the table's winner (index.h precedence, port first; none, or listed
+ *      but not on this port                 -> inspect)
  *   7. its category not in BypassCategories  -> inspect
  *   8. its service area not in ServiceAreas  -> inspect
  *   9. RequiredOnly and the set is optional  -> inspect
- *  10. tenant pinning: a tenant-addressable wildcard and the host is not one
- *      of the TenantName tenants             -> inspect
+ *  10. tenant pinning (tenant.h), with TenantName or TenantDomain set: a
+ *      wildcard winner and a host in a pinned namespace that is not one of
+ *      your tenants or mail domains, or an IP literal whose winning set
+ *      carries URLs of a pinned namespace -> inspect
  *  11. otherwise                            -> bypass
  * A CONNECT is never "decrypted": it is the tunnel itself, bound to the
  * destination it names.
@@ -39,9 +41,11 @@
 #include "o365bypass/index.h"
 #include "o365bypass/table.h"
 #include "o365bypass/target.h"
+#include "o365bypass/tenant.h"
 
 #define O3B_AREAS_ALL ((1u << O3B_AREA_COUNT) - 1u)
 #define O3B_MAX_TENANTS 64
+#define O3B_MAX_TENANT_DOMAINS 256
 #define O3B_MAX_LIST_ITEMS 4096 /* NeverBypass / AlsoBypass entries each */
 
 /* A NeverBypass or AlsoBypass list: host patterns and CIDRs. */
@@ -69,20 +73,26 @@ struct o3b_policy {
     struct o3b_hostlist never, also;
     char *tenants[O3B_MAX_TENANTS]; /* lowercase, malloc'd */
     size_t n_tenants;
+    char *domains[O3B_MAX_TENANT_DOMAINS];   /* TenantDomain as given (lowercase) */
+    char *mx_labels[O3B_MAX_TENANT_DOMAINS]; /* their MX labels ("contoso-com") */
+    size_t n_domains;
 };
 
 /* Defaults: Optimize + Allow, all areas, RequiredOnly off, decrypted
-   requests inspected, empty lists, no tenants. */
+   requests inspected, empty lists, no tenants, no mail domains. */
 void o3b_policy_init(struct o3b_policy *p);
 
 /* Free what the policy owns and reset it to the defaults. */
 void o3b_policy_release(struct o3b_policy *p);
 
 /*
- * Add one NeverBypass / AlsoBypass item: a host or host pattern (as in the
- * table: see o3b_pattern_normalize), an IP address ("52.96.1.1",
- * "2603:1006::1", "[2603:1006::1]") or a CIDR ("52.96.0.0/14").  NeverBypass
- * applies to every port, AlsoBypass to ports 80 and 443.  Returns 0 or -1
+ * Add one NeverBypass / AlsoBypass item: a host or host pattern, an IP
+ * address ("52.96.1.1", "2603:1006::1", "[2603:1006::1]") or a CIDR
+ * ("52.96.0.0/14").  NeverBypass applies to every port and, because it can
+ * only narrow what is bypassed, takes anything (o3b_pattern_normalize_
+ * narrowing, o3b_cidr_parse_any): "*", "*.de", "0.0.0.0/0", "::/0".
+ * AlsoBypass widens the hole: it applies to ports 80 and 443 only and keeps
+ * the feed's rules (o3b_pattern_normalize, o3b_cidr_parse).  Returns 0 or -1
  * with the reason.
  */
 int o3b_policy_add_never(struct o3b_policy *p, const char *item, o3b_err *err);
@@ -91,6 +101,14 @@ int o3b_policy_add_also(struct o3b_policy *p, const char *item, o3b_err *err);
 /* Add a tenant name (o3b_tenant_name_valid; stored lowercase; duplicates
    ignored).  Returns 0 or -1. */
 int o3b_policy_add_tenant(struct o3b_policy *p, const char *name, o3b_err *err);
+
+/* Add a mail domain (o3b_tenant_mx_label: "contoso.com", or the MX host
+   Microsoft assigned it; duplicates ignored).  Returns 0 or -1. */
+int o3b_policy_add_tenant_domain(struct o3b_policy *p, const char *domain, o3b_err *err);
+
+/* The policy's TenantName and TenantDomain names as tenant.h reads them
+   (borrowed: valid while the policy is). */
+void o3b_policy_tenant_pins(const struct o3b_policy *p, struct o3b_tenant_pins *pins);
 
 /* Freeze the lists (call once after the last add).  Returns 0 or -1. */
 int o3b_policy_finish(struct o3b_policy *p, o3b_err *err);

@@ -91,13 +91,16 @@ static void category_list(unsigned mask, char *buf, size_t size)
                                      used ? ", " : "", o3b_category_name((enum o3b_category)c));
 }
 
+/* "contoso, contoso.com" (TenantName, then TenantDomain), or "none". */
 static void tenant_list(const struct o3b_policy *p, char *buf, size_t size)
 {
     size_t used = 0;
 
-    buf[0] = '\0';
-    for (size_t i = 0; i < p->n_tenants && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", p->tenants[i]);
+    snprintf(buf, size, "none");
+    for (size_t i = 0; i < p->n_tenants + p->n_domains && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "",
+                                 i < p->n_tenants ? p->tenants[i]
+                                                  : p->domains[i - p->n_tenants]);
 }
 
 /* The policy's part of the rule line, after the precedence part. */
@@ -124,7 +127,12 @@ static void policy_clause(const struct o3b_decision *d, const struct o3b_target 
         break;
     case O3B_R_TENANT:
         tenant_list(p, list, sizeof list);
-        snprintf(buf, size, "%s is not a host of the tenants in TenantName (%s)", t->host, list);
+        if (t->kind != O3B_KIND_NAME)
+            snprintf(buf, size, "the set serves every tenant and an IP literal names none "
+                                "(TenantName / TenantDomain: %.200s)", list);
+        else
+            snprintf(buf, size, "%s is not a host of your tenants or mail domains "
+                                "(TenantName / TenantDomain: %.200s)", t->host, list);
         break;
     case O3B_R_PORT:
         snprintf(buf, size, "but %s listed for TCP port %u",
@@ -140,17 +148,19 @@ static void print_rule(const struct o3b_decision *d, const struct o3b_target *t,
                        const struct o3b_policy *p)
 {
     char clause[600];
-    const char *level =
-        t->kind == O3B_KIND_NAME ? "most specific entry wins" : "longest matching prefix wins";
+    const char *level = t->kind == O3B_KIND_NAME ? "the most specific entry" : "the longest prefix";
 
     policy_clause(d, t, p, clause, sizeof clause);
-    if (d->candidates > 1 && d->reason != O3B_R_PORT)
-        printf("  rule   %s (%u candidates at this level; the highest category listed for "
-               "port %u); %s\n",
-               level, d->candidates, (unsigned)t->port, clause);
+    if (d->reason == O3B_R_PORT)
+        printf("  rule   port first: %s matching (%u candidate%s at its level)%s %s\n", level,
+               d->candidates, d->candidates == 1 ? "" : "s", ",", clause);
+    else if (d->candidates > 1)
+        printf("  rule   port first: of the entries listed for port %u, %s wins (%u candidates "
+               "at this level: the highest category); %s\n",
+               (unsigned)t->port, level, d->candidates, clause);
     else
-        printf("  rule   %s (%u candidate%s at this level)%s %s\n", level, d->candidates,
-               d->candidates == 1 ? "" : "s", d->reason == O3B_R_PORT ? "," : ";", clause);
+        printf("  rule   port first: of the entries listed for port %u, %s wins; %s\n",
+               (unsigned)t->port, level, clause);
 }
 
 static void print_set(const struct o3b_set *s)

@@ -77,6 +77,10 @@ static void show_policy(const struct cli_ctx *ctx)
     for (size_t i = 0; i < p->n_tenants; i++)
         printf("%s%s", i ? ", " : "", p->tenants[i]);
     printf("%s\n", p->n_tenants ? " (tenant pinning on)" : "(none: no tenant pinning)");
+    printf("  TenantDomain      ");
+    for (size_t i = 0; i < p->n_domains; i++)
+        printf("%s%s (MX %s)", i ? ", " : "", p->domains[i], p->mx_labels[i]);
+    printf("%s\n", p->n_domains ? "" : "(none: MX hosts pinned only with TenantName)");
 }
 
 /* The status the module's master writes after each refresh attempt. */

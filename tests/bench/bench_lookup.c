@@ -487,10 +487,12 @@ struct naive_item {
     uint8_t rank;      /* the category */
 };
 
-/* The same precedence as index.h, written for a linear scan in table order. */
+/* The same precedence as index.h (port first), written for a linear scan in
+   table order: the best entry listing the port, and apart from the port the
+   first entry of the most specific level for "listed". */
 struct naive_level {
     long best, first;
-    unsigned spec, candidates;
+    unsigned spec, candidates, top, top_candidates;
     bool any;
 };
 
@@ -512,32 +514,39 @@ static void naive_consider(struct naive_level *lv, const struct naive_item *item
 {
     const struct naive_item *it = &items[k];
 
-    if (lv->any && it->spec < lv->spec)
-        return;
-    if (!lv->any || it->spec > lv->spec) {
+    if (!lv->any || it->spec > lv->top) {
         lv->any = true;
-        lv->spec = it->spec;
-        lv->best = -1;
+        lv->top = it->spec;
         lv->first = k; /* the scan runs in table order: the first seen is first */
-        lv->candidates = 0;
+        lv->top_candidates = 1;
+    } else if (it->spec == lv->top) {
+        lv->top_candidates++;
     }
-    lv->candidates++;
-    if (naive_ports(it, port) && (lv->best < 0 || it->rank > items[lv->best].rank))
+    if (!naive_ports(it, port) || (lv->best >= 0 && it->spec < lv->spec))
+        return;
+    if (lv->best < 0 || it->spec > lv->spec) {
         lv->best = k;
+        lv->spec = it->spec;
+        lv->candidates = 1;
+    } else {
+        lv->candidates++;
+        if (it->rank > items[lv->best].rank)
+            lv->best = k;
+    }
 }
 
 static void naive_finish(const struct naive_level *lv, const struct naive_item *items,
                          struct naive_hit *hit)
 {
-    hit->best = lv->any && lv->best >= 0 ? &items[lv->best] : NULL;
+    hit->best = lv->best >= 0 ? &items[lv->best] : NULL;
     hit->listed = lv->any && lv->best < 0 ? &items[lv->first] : NULL;
-    hit->candidates = lv->any ? lv->candidates : 0;
+    hit->candidates = lv->best >= 0 ? lv->candidates : lv->any ? lv->top_candidates : 0;
 }
 
 static void naive_lookup_host(const struct naive_item *items, size_t n, const char *host,
                               uint16_t port, struct naive_hit *hit)
 {
-    struct naive_level lv = {-1, -1, 0, 0, false};
+    struct naive_level lv = {-1, -1, 0, 0, 0, 0, false};
 
     for (size_t k = 0; k < n; k++)
         if (fnmatch(items[k].text, host, 0) == 0)
@@ -548,7 +557,7 @@ static void naive_lookup_host(const struct naive_item *items, size_t n, const ch
 static void naive_lookup_addr(const struct naive_item *items, size_t n, uint8_t family,
                               const uint8_t *addr, uint16_t port, struct naive_hit *hit)
 {
-    struct naive_level lv = {-1, -1, 0, 0, false};
+    struct naive_level lv = {-1, -1, 0, 0, 0, 0, false};
 
     for (size_t k = 0; k < n; k++)
         if (o3b_cidr_contains(&items[k].cidr, family, addr))

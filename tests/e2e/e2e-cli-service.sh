@@ -56,7 +56,7 @@ phase_agree() {
     run_cli out err rc -c "$CONF" lookup --server "$SERVER" fabrikam.sharepoint.com
     check_eq 1 "$rc" "another tenant: exit 1 (inspected, same answer as the service)"
     check_prefix "inspect  fabrikam.sharepoint.com" "$out" "another tenant: local verdict"
-    check_contains "TenantName (contoso)" "$out" "another tenant: the local reason names the tenant"
+    check_contains "TenantName / TenantDomain: contoso" "$out" "another tenant: the local reason names the tenant"
     check_contains "service  $SERVER says: inspect; reason=tenant" "$out" \
         "another tenant: the running service says reason=tenant"
     check_eq 0 "$(grep -c DIFFERENT <<< "$out" || true)" "another tenant: no DIFFERENT"

@@ -15,8 +15,12 @@
 #                 version check, the same ClientRequestId, failures exit 2
 #   export pac    evaluated by Debian's pacparser for every URL pattern of the
 #                 real tables instantiated, look-alikes, malformed hosts, IPv4
-#                 addresses inside and outside every prefix, http and https,
-#                 under two policies: every answer must agree with `lookup`
+#                 addresses inside and outside every prefix, hosts of every
+#                 tenant namespace (yours and others'), http, https and other
+#                 ports, under the default policy, a pinning one (TenantName,
+#                 TenantDomain, NeverBypass with *.de and *teams*, AlsoBypass,
+#                 RequiredOnly) and a broad one (NeverBypass 0.0.0.0/0 ::/0
+#                 outlook*): every answer must agree with `lookup`
 #                 (DIRECT <=> bypass)
 #   export squid  `squid -k parse` on a config that includes the ACL files:
 #                 no warning at all (no overlapping domains or networks);
@@ -71,11 +75,16 @@ write_conf() {
 write_conf "$E2E_DIR/default.conf"
 write_conf "$E2E_DIR/policy.conf" \
     "o365bypass.TenantName contoso" \
+    "o365bypass.TenantDomain contoso.com fabrikam-com01b.mail.protection.outlook.com" \
     "o365bypass.NeverBypass *.evil.sharepoint.com, 52.96.0.1" \
-    "o365bypass.NeverBypass login.microsoftonline.com" \
+    "o365bypass.NeverBypass login.microsoftonline.com *.de *teams* 40.96.0.0/13" \
     "o365bypass.AlsoBypass intranet.example.com, *.partner.example.net, 10.9.0.0/16" \
     "o365bypass.BypassCategories Optimize Allow Default" \
     "o365bypass.RequiredOnly on"
+# NeverBypass as broad as it gets, and MX pinning by TenantDomain alone
+write_conf "$E2E_DIR/broad.conf" \
+    "o365bypass.NeverBypass 0.0.0.0/0 ::/0 outlook*" \
+    "o365bypass.TenantDomain contoso.com"
 
 # ---- lookup ---------------------------------------------------------------------
 
@@ -189,7 +198,7 @@ o365bypass.RefreshInterval 5
 # a comment line
 o365bypass.Instance Mars
 o365bypass.BypassCategories Optimize Bogus
-o365bypass.NeverBypass *.com
+o365bypass.AlsoBypass *.com
 o365bypass.ClientRequestId b10c5ed1-bad1-445f-b386-b919946339a7
 EOF
     run_cli out rc check-config "$bad"
@@ -281,7 +290,8 @@ for path in sys.argv[1:]:
                 hosts.update({u, "x" + u, u + ".evil.example", "www." + u})
                 continue
             for fill in ("a", "a.b", "contoso", "contoso-my", "contoso-files", "fabrikam",
-                         "contoso.mail", "evil", "x-y"):
+                         "contoso.mail", "evil", "x-y", "contoso-com", "contoso-com.o-v1",
+                         "evil-com"):
                 hosts.add(u.replace("*", fill))
             tail = u[u.rindex("*") + 1:].lstrip(".")
             hosts.update({tail, "evil" + tail, tail + ".example.org"})
@@ -300,11 +310,25 @@ hosts.update({"example.org", "localhost", "intranet", "intranet.example.com",
               "contoso.sharepoint.com.", "a_b.sharepoint.com", "-a.sharepoint.com",
               "1.2.3.04", "0x34.96.1.1", "52.96.1", "sharepoint.com.example.org",
               "evilsharepoint.com", "outlook.office.com.evil.example"})
+# every tenant namespace (tenant.c): your names, others', forms, depths
+for ns in ("sharepoint.com", "sharepoint.us", "sharepoint-mil.us", "sharepoint.de",
+           "sharepoint.cn", "onmicrosoft.com", "mail.onmicrosoft.com", "onmicrosoft.us",
+           "mail.onmicrosoft.us", "onmicrosoft.de", "onmschina.cn", "partner.onmschina.cn",
+           "mail.protection.outlook.com", "mail.protection.office365.us",
+           "mail.protection.partner.outlook.cn", "mx.microsoft", "usgovcloud-mx.microsoft"):
+    for part in ("contoso", "contoso-my", "evil", "a.contoso", "autodiscover.contoso",
+                 "contoso.mail", "contoso-com", "evil-com", "fabrikam-com01b",
+                 "contoso-com.o-v1", "evil-com.o-v1", "contoso-com.a.b"):
+        hosts.add(part + "." + ns)
 for h in sorted(hosts):
     print("http://%s/\t%s" % (h, h))
     print("https://%s/some/path?q=1\t%s" % (h, h))
-for h in ("outlook.office.com", "contoso.sharepoint.com", "52.96.1.1"):
-    for port in ("8443", "80", "443", "25"):
+for h in ("outlook.office.com", "contoso.sharepoint.com", "52.96.1.1", "40.92.0.1",
+          "outlook.office365.com", "x.mail.protection.outlook.com",
+          "contoso-com.mail.protection.outlook.com", "evil-com.mail.protection.outlook.com",
+          "contoso-com.o-v1.mx.microsoft", "x.protection.partner.outlook.cn",
+          "r4.partner.outlook.cn", "13.107.136.9", "smtp.office365.com"):
+    for port in ("8443", "80", "443", "25", "587", "993"):
         print("https://%s:%s/\t%s" % (h, port, h))
 print("ftp://outlook.office.com/\toutlook.office.com")
 EOF
@@ -363,6 +387,9 @@ if squid_dir:
     irx = [re.compile(r, re.I) for r in read("o365bypass-inspect-regex.txt")]
     dst = [ipaddress.ip_network(n) for n in read("o365bypass-dst.txt")]
     idst = [ipaddress.ip_network(n) for n in read("o365bypass-inspect-dst.txt")]
+    # tenant pinning: in a pinned namespace and not one of your hosts
+    pins = [re.compile(r, re.I) for r in read("o365bypass-pinned-regex.txt")]
+    own = [re.compile(r, re.I) for r in read("o365bypass-pinned-own-regex.txt")]
     # Ports are not encoded: a host is exported when it is bypassed on 80 or 443.
     web = {}
     for url, host in pairs:
@@ -371,7 +398,8 @@ if squid_dir:
             web.setdefault(o["host"], []).append(o)
     for h, looked in sorted(web.items()):
         byp = dom_match(doms, h) or any(r.search(h) for r in rx) or ip_match(dst, h)
-        ins = dom_match(idoms, h) or any(r.search(h) for r in irx) or ip_match(idst, h)
+        ins = dom_match(idoms, h) or any(r.search(h) for r in irx) or ip_match(idst, h) or (
+            any(r.search(h) for r in pins) and not any(r.search(h) for r in own))
         got = byp and not ins
         want = any(o["verdict"] == "bypass" for o in looked)
         if got != want:
@@ -442,6 +470,9 @@ phase_exports() {
         check_exports "default$n" "$E2E_DIR/default.conf" "$t"
     done
     check_exports "policy" "$E2E_DIR/policy.conf" "$WW"
+    check_exports "policy-gcch" "$E2E_DIR/policy.conf" "${TABLES[3]}"
+    check_exports "policy-china" "$E2E_DIR/policy.conf" "${TABLES[2]}"
+    check_exports "broad" "$E2E_DIR/broad.conf" "$WW"
 }
 
 # ---- stats against a real c-icap ------------------------------------------------------------------

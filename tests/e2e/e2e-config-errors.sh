@@ -37,7 +37,7 @@ BAD_VALUES=(
     'BypassCategories|Optimise|Optimise'
     'ServiceURL|ftp://x|ftp://x'
     'ClientRequestId|b10c5ed1-bad1-445f-b386-b919946339a7|b10c5ed1-bad1-445f-b386-b919946339a7'
-    'NeverBypass|"*"|*'
+    'AlsoBypass|"*"|*'
     'MaxShrinkPercent|101|101'
     'TenantName|"bad_name"|bad_name'
     'SeedFile|relative/path|relative/path'

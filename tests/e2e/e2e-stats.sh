@@ -429,7 +429,7 @@ RESPMOD|GET http://www.example.org/r HTTP/1.1|www.example.org|inspect; reason=no
 REQMOD|GET http://dlp-exempt.example.net:8080/ HTTP/1.1|dlp-exempt.example.net:8080|inspect; reason=not-listed
 # inspected: listed, not for this port
 REQMOD|GET http://outlook.office365.com:8080/ HTTP/1.1|outlook.office365.com:8080|inspect; reason=port; set=1;
-REQMOD|CONNECT smtp.office365.com:443 HTTP/1.1|smtp.office365.com:443|inspect; reason=port; set=2;
+REQMOD|CONNECT teams.microsoft.com:8443 HTTP/1.1|teams.microsoft.com:8443|inspect; reason=port; set=12;
 # inspected: category Default
 REQMOD|GET http://www.office.com/ HTTP/1.1|www.office.com|inspect; reason=category; set=147; category=Default
 REQMOD|CONNECT autodiscover.fabrikam.onmicrosoft.com:443 HTTP/1.1|autodiscover.fabrikam.onmicrosoft.com:443|inspect; reason=category; set=8; category=Default

@@ -25,9 +25,7 @@
 #            new entries are bypassed now (the admin took them), the pending
 #            file is gone, "refresh accepted" counts it.  evil.sharepoint.com
 #            (under **.sharepoint.com) must still be inspected because of
-#            TenantName: that check depends on tenant pinning for any number
-#            of stars (issue 10 item 2); while TENANT_ANY_STARS=pending it is
-#            reported, not counted as a failure.
+#            TenantName: tenant pinning holds for any number of stars.
 #   cli      `o365bypass fetch` into a CacheDir of its own: the held feed is
 #            refused (exit 2, grow-guard, pending file), `fetch --force`
 #            takes it (the guards skipped, the pending file gone).
@@ -41,8 +39,6 @@ VERSION_A=2025111400
 VERSION_HELD=2025120100
 CHILDREN=2
 THREADS_PER_CHILD=4
-# flip to "required" once tenant pinning covers every number of stars
-TENANT_ANY_STARS=${TENANT_ANY_STARS:-pending}
 # A's own entries: bypassed before, during and after (set 1, set 31 for contoso)
 GOOD_TARGETS=(outlook.office365.com:443 contoso.sharepoint.com:443)
 # item|where|hosts and addresses under it (all must be inspected)
@@ -236,15 +232,7 @@ wait_until 5 _counter_at_least "refresh accepted" $(( accepted_before + 1 )) \
 check_eq "$PIDS" "$(cicap_child_pids)" "children not restarted"
 
 # evil.sharepoint.com under **.sharepoint.com with TenantName contoso
-tenant_line=$(awk -v p="${PIDS%%,*}" '$1 == p' <<< "$PROBE_OUT")
-if [[ "$TENANT_ANY_STARS" == required ]]; then
-    check_every_child inspect "accepted, TenantName contoso" "$TENANT_TARGET"
-elif [[ " ${tenant_line#* }" != *" $TENANT_TARGET=inspect"* ]]; then
-    e2e_log "DEPENDS ON TENANT WORK (issue 10 item 2): $TENANT_TARGET is not inspected" \
-        "under **.sharepoint.com with TenantName contoso: ${tenant_line}"
-else
-    check_every_child inspect "accepted, TenantName contoso" "$TENANT_TARGET"
-fi
+check_every_child inspect "accepted, TenantName contoso" "$TENANT_TARGET"
 
 # ---- the command line: fetch holds back, fetch --force takes it ---------------------------
 

@@ -8,22 +8,26 @@
  * text()); lines 1..8 are host patterns or CIDRs, each optionally followed
  * by a space and a tcpPorts list.
  *
- * Set up once: the real Worldwide table from tests/data and three policies
+ * Set up once: the real Worldwide table from tests/data and four policies
  * (defaults; a loose one; a strict one with NeverBypass, AlsoBypass,
- * TenantName and RequiredOnly).  Oracles, all written independently of
- * index.c and decide.c:
+ * TenantName, TenantDomain and RequiredOnly; one whose NeverBypass is as
+ * broad as it gets: "*", "0.0.0.0/0" and "::/0" besides narrower items).
+ * Oracles, all written independently of index.c, decide.c and tenant.c:
  *  - a brute-force lookup that scans every entry (exact: equal; "*.s":
- *    ends with ".s"; other globs: a dynamic-programming glob), so the
- *    hashed suffix walk must find the same winner, listed entry and
- *    candidate count, in the table, in the policy lists and in a small
- *    index built from the input's own patterns;
+ *    ends with ".s"; other globs: a dynamic-programming glob) with index.h's
+ *    port-first precedence, so the hashed suffix walk must find the same
+ *    winner, listed entry and candidate count, in the table, in the policy
+ *    lists and in a small index built from the input's own patterns (feed
+ *    rules, or NeverBypass's when those refuse them);
  *  - o3b_glob_match() against the dynamic-programming glob on raw bytes;
  *  - the decision recomputed from policy.h's rules (a foreign or malformed
  *    SNI, then decrypted requests per DecryptedRequests, NeverBypass, then
  *    AlsoBypass, then the table's winner, category, area, RequiredOnly and
- *    an independent reading of tenant.h's namespaces), for each target
- *    without an SNI, with its own host as SNI, and with a foreign and a
- *    malformed one (the loose policy is DecryptedRequests sni-bound);
+ *    an independent reading of tenant.h's pinning: the host's namespace,
+ *    the entry's literal labels, the forms, and for IP literals the winning
+ *    set's URLs), for each target without an SNI, with its own host as SNI,
+ *    and with a foreign and a malformed one (the loose policy is
+ *    DecryptedRequests sni-bound);
  *  - the same decision for the host in uppercase with a trailing dot;
  *  - tenant pinning (o3b_tenant_allows) of the input's own patterns.
  */
@@ -42,21 +46,24 @@
 
 #define TABLE_FILE "worldwide-2025-11-14.json"
 #define MAX_LINES 9 /* the host, then up to 8 patterns */
-#define N_POLICIES 3
+#define N_POLICIES 4
 
 static const char *const never_items[] = {
     "attacker.sharepoint.com", "*.evil.onmicrosoft.com", "upload*.office.net",
     "52.112.1.1",              "2603:1063::/38",         "login.live.com",
+    "*.de",                    "evil*",                  "198.18.0.0/15",
 };
+static const char *const broad_never_items[] = {"*", "0.0.0.0/0", "::/0", "outlook*", "*.com"};
 static const char *const also_items[] = {
     "intranet.example.com", "*.cdn.example.net", "*cdn.contoso.example",
     "198.51.100.0/24",      "[2001:db8::1]",     "teams.microsoft.com",
 };
 static const char *const tenant_items[] = {"contoso", "Fabrikam"};
+static const char *const domain_items[] = {"contoso.com", "fabrikam-com01b.mail.protection.outlook.com"};
 
 struct world {
     o3b_table *table;
-    struct o3b_policy policies[N_POLICIES]; /* default, loose, strict */
+    struct o3b_policy policies[N_POLICIES]; /* default, loose, strict, broad NeverBypass */
 };
 
 /* ---- set-up ------------------------------------------------------------------ */
@@ -88,6 +95,11 @@ static void build_policies(struct o3b_policy *p)
     add_items(&p[2], also_items, sizeof also_items / sizeof also_items[0], o3b_policy_add_also);
     add_items(&p[2], tenant_items, sizeof tenant_items / sizeof tenant_items[0],
               o3b_policy_add_tenant);
+    add_items(&p[2], domain_items, sizeof domain_items / sizeof domain_items[0],
+              o3b_policy_add_tenant_domain);
+    add_items(&p[3], broad_never_items, sizeof broad_never_items / sizeof broad_never_items[0],
+              o3b_policy_add_never);
+    add_items(&p[3], domain_items, 1, o3b_policy_add_tenant_domain);
     for (int i = 0; i < N_POLICIES; i++)
         if (o3b_policy_finish(&p[i], &err) != 0) {
             fprintf(stderr, "fuzz_matcher: policy: %s\n", err.msg);
@@ -214,33 +226,42 @@ static void check_entry_shapes(const o3b_index *ix)
         check_entry_shape(&all[i]);
 }
 
-/* index.h's precedence by scanning every entry in insertion order: a match
-   at a more specific level starts the level afresh. */
+/* The most specific level of `e`s accepted by `want_port` (or of all
+   matches), scanning every entry in insertion order: its first entry with
+   the highest rank and its size. */
+static const struct o3b_index_entry *brute_level(const o3b_index *ix, const struct probe *q,
+                                                 uint16_t port, bool want_port, uint16_t *count)
+{
+    size_t n;
+    const struct o3b_index_entry *all = o3b_index_entries(ix, &n), *best = NULL;
+
+    *count = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct o3b_index_entry *e = &all[i];
+        if (!entry_matches(e, q) || (want_port && !o3b_index_entry_accepts(ix, e, port)))
+            continue;
+        if (best == NULL || e->specificity > best->specificity) {
+            best = e;
+            *count = 1;
+        } else if (e->specificity == best->specificity) {
+            (*count)++;
+            if (want_port && e->rank > best->rank)
+                best = e;
+        }
+    }
+    return best;
+}
+
+/* index.h's precedence, port first: of the entries listing the port the most
+   specific, then the highest rank, then the first; without any, the first of
+   the most specific matching entries is "listed". */
 static void brute_lookup(const o3b_index *ix, const struct probe *q, uint16_t port,
                          struct o3b_hit *hit)
 {
-    size_t n;
-    const struct o3b_index_entry *all = o3b_index_entries(ix, &n);
-    bool any = false;
-    uint16_t level = 0;
-
     memset(hit, 0, sizeof *hit);
-    for (size_t i = 0; i < n; i++) {
-        const struct o3b_index_entry *e = &all[i];
-        if ((any && e->specificity < level) || !entry_matches(e, q))
-            continue;
-        if (!any || e->specificity > level) {
-            any = true;
-            level = e->specificity;
-            memset(hit, 0, sizeof *hit);
-        }
-        if (hit->candidates++ == 0)
-            hit->listed = e;
-        if (o3b_index_entry_accepts(ix, e, port) && (hit->best == NULL || e->rank > hit->best->rank))
-            hit->best = e;
-    }
-    if (hit->best != NULL)
-        hit->listed = NULL;
+    hit->best = brute_level(ix, q, port, true, &hit->candidates);
+    if (hit->best == NULL)
+        hit->listed = brute_level(ix, q, port, false, &hit->candidates);
 }
 
 static void lookup(const o3b_index *ix, const struct probe *q, uint16_t port, struct o3b_hit *hit)
@@ -266,74 +287,123 @@ static void check_lookup(const o3b_index *ix, const struct probe *q, uint16_t po
 
 /* ---- tenant pinning, read independently from tenant.h ------------------------ */
 
-static bool in_list(const char *s, size_t len, const char *const *list, size_t n)
+/* Kinds: 1 SharePoint, 2 routing domain, 3 MX, 4 DNSSEC MX (tenant.h). */
+static const struct {
+    const char *name;
+    int kind;
+} namespaces[] = {
+    {"sharepoint.com", 1},  {"sharepoint.us", 1},   {"sharepoint-mil.us", 1}, {"sharepoint.de", 1},
+    {"sharepoint.cn", 1},   {"onmicrosoft.com", 2}, {"mail.onmicrosoft.com", 2},
+    {"onmicrosoft.us", 2},  {"mail.onmicrosoft.us", 2}, {"onmicrosoft.de", 2},
+    {"onmschina.cn", 2},    {"partner.onmschina.cn", 2}, {"mail.protection.outlook.com", 3},
+    {"mail.protection.office365.us", 3}, {"mail.protection.partner.outlook.cn", 3},
+    {"mx.microsoft", 4},    {"usgovcloud-mx.microsoft", 4},
+};
+
+#define N_NS (sizeof namespaces / sizeof namespaces[0])
+
+static bool pinned(const struct o3b_policy *p, int kind)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strlen(list[i]) == len && memcmp(s, list[i], len) == 0)
-            return true;
-    return false;
+    return kind <= 2 ? p->n_tenants > 0 : p->n_tenants + p->n_domains > 0;
 }
 
-/* 0: not tenant-addressable; 1: SharePoint forms; 2: routing-domain forms.
-   Tenant-addressable: exactly one '*', and what follows the label holding it
-   is a documented namespace.  The host part standing for that label starts
-   `*label_start` characters in and ends `*ns_len` characters before the end. */
-static int tenant_namespace(const char *pat, size_t len, size_t *label_start, size_t *ns_len)
+/* Does s[0..len) end in "." + d? */
+static bool below(const char *s, size_t len, const char *d)
 {
-    static const char *const sp[] = {"sharepoint.com", "sharepoint.us", "sharepoint-mil.us",
-                                     "sharepoint.de", "sharepoint.cn"};
-    static const char *const rt[] = {"onmicrosoft.com", "mail.onmicrosoft.com", "onmicrosoft.us",
-                                     "mail.onmicrosoft.us", "onmicrosoft.de", "onmschina.cn",
-                                     "partner.onmschina.cn"};
-    const char *star = memchr(pat, '*', len), *dot;
+    size_t dl = strlen(d);
 
-    if (star == NULL || o3b_pattern_stars(pat, len) != 1)
-        return 0;
-    dot = memchr(star, '.', len - (size_t)(star - pat));
-    if (dot == NULL)
-        return 0;
-    *label_start = (size_t)(star - pat);
-    while (*label_start > 0 && pat[*label_start - 1] != '.')
-        (*label_start)--;
-    *ns_len = len - (size_t)(dot - pat);
-    if (in_list(dot + 1, *ns_len - 1, sp, sizeof sp / sizeof sp[0]))
-        return 1;
-    return in_list(dot + 1, *ns_len - 1, rt, sizeof rt / sizeof rt[0]) ? 2 : 0;
+    return len > dl + 1 && s[len - dl - 1] == '.' && memcmp(s + len - dl, d, dl) == 0;
 }
 
-static bool tenant_part_allowed(const char *part, size_t len, const struct o3b_policy *p, int ns)
+static bool tenant_part_allowed(const char *part, size_t len, const struct o3b_policy *p,
+                                int kind)
 {
     static const char *const sp_forms[] = {"", "-my", "-files", "-myfiles"};
     static const char *const rt_forms[] = {"", ".mail", ".partner"};
-    const char *const *forms = ns == 1 ? sp_forms : rt_forms;
-    size_t n_forms = ns == 1 ? 4 : 3;
-    char want[128];
+    char want[300];
 
+    if (kind >= 3) { /* the first label is one of your MX labels; then <= 1 zone label */
+        size_t first = 0, dots = 0;
+        while (first < len && part[first] != '.')
+            first++;
+        for (size_t i = 0; i < len; i++)
+            dots += part[i] == '.';
+        if (dots > (kind == 4 ? 1u : 0u))
+            return false;
+        for (size_t d = 0; d < p->n_domains; d++)
+            if (strlen(p->mx_labels[d]) == first && memcmp(p->mx_labels[d], part, first) == 0)
+                return true;
+        return false;
+    }
     for (size_t t = 0; t < p->n_tenants; t++)
-        for (size_t f = 0; f < n_forms; f++) {
-            int w = snprintf(want, sizeof want, "%s%s", p->tenants[t], forms[f]);
+        for (size_t f = 0; f < (kind == 1 ? 4u : 3u); f++) {
+            int w = snprintf(want, sizeof want, "%s%s", p->tenants[t],
+                             kind == 1 ? sp_forms[f] : rt_forms[f]);
             if (w > 0 && (size_t)w == len && memcmp(want, part, len) == 0)
                 return true;
         }
     return false;
 }
 
-/* Would TenantName pinning refuse this host for this entry? */
-static bool tenant_blocks(const struct o3b_policy *p, const struct o3b_index_entry *e,
-                          const struct o3b_target *t)
+/* Would pinning refuse this name for this entry?  The host's namespace is
+   the longest one it lies strictly under; the tenant part is the host minus
+   the entry's leading labels without '*' (none for an exact host) minus the
+   namespace. */
+static bool name_blocked(const struct o3b_policy *p, const struct o3b_index_entry *e,
+                         const char *host, size_t len)
 {
-    size_t label_start = 0, ns_len = 0;
-    int ns;
+    size_t best = N_NS, prefix = 0;
 
-    if (p->n_tenants == 0 || t->kind != O3B_KIND_NAME || e->kind > O3B_ENTRY_GLOB)
+    if (e->kind != O3B_ENTRY_EXACT && e->kind != O3B_ENTRY_SUFFIX && e->kind != O3B_ENTRY_GLOB)
         return false;
-    ns = tenant_namespace(e->text, e->text_len, &label_start, &ns_len);
-    if (ns == 0)
+    for (size_t i = 0; i < N_NS; i++)
+        if (below(host, len, namespaces[i].name) &&
+            (best == N_NS || strlen(namespaces[i].name) > strlen(namespaces[best].name)))
+            best = i;
+    if (best == N_NS || !pinned(p, namespaces[best].kind))
         return false;
-    if (t->host_len <= label_start + ns_len)
+    for (size_t i = 0; e->kind != O3B_ENTRY_EXACT && i < e->text_len && e->text[i] != '*'; i++)
+        if (e->text[i] == '.')
+            prefix = i + 1;
+    if (len <= prefix + strlen(namespaces[best].name) + 1)
         return true;
-    return !tenant_part_allowed(t->host + label_start, t->host_len - label_start - ns_len, p,
-                                ns);
+    return !tenant_part_allowed(host + prefix, len - prefix - strlen(namespaces[best].name) - 1,
+                                p, namespaces[best].kind);
+}
+
+/* Does a set carry a pattern whose literal tail (after the label holding its
+   last '*') equals, lies under or is a parent of a pinned namespace, or an
+   exact host under one? */
+static bool set_blocked(const struct o3b_policy *p, const struct o3b_set *s)
+{
+    for (size_t u = 0; u < s->n_urls; u++) {
+        const char *url = s->urls[u], *star = strrchr(url, '*'), *tail;
+        if (star == NULL) {
+            for (size_t i = 0; i < N_NS; i++)
+                if (pinned(p, namespaces[i].kind) && below(url, strlen(url), namespaces[i].name))
+                    return true;
+            continue;
+        }
+        tail = strchr(star, '.');
+        for (size_t i = 0; i < N_NS; i++) {
+            const char *ns = namespaces[i].name;
+            if (!pinned(p, namespaces[i].kind))
+                continue;
+            if (tail == NULL || strcmp(tail + 1, ns) == 0 || below(tail + 1, strlen(tail + 1), ns) ||
+                below(ns, strlen(ns), tail + 1))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Would tenant pinning refuse this target for this winning entry? */
+static bool tenant_blocks(const struct world *w, const struct o3b_policy *p,
+                          const struct o3b_index_entry *e, const struct o3b_target *t)
+{
+    if (t->kind != O3B_KIND_NAME)
+        return set_blocked(p, o3b_table_set(w->table, e->payload));
+    return name_blocked(p, e, t->host, t->host_len);
 }
 
 /* ---- the decision ------------------------------------------------------------ */
@@ -364,7 +434,7 @@ static enum o3b_reason table_reason(const struct world *w, const struct o3b_poli
         return O3B_R_AREA;
     if (p->required_only && !s->required)
         return O3B_R_OPTIONAL;
-    return tenant_blocks(p, hit->best, t) ? O3B_R_TENANT : O3B_R_TABLE;
+    return tenant_blocks(w, p, hit->best, t) ? O3B_R_TENANT : O3B_R_TABLE;
 }
 
 static void check_format(const struct o3b_decision *d)
@@ -570,10 +640,12 @@ static void add_pattern_line(o3b_index_builder *b, const struct line *l, uint8_t
         ports[1] = (struct o3b_port_range){443, 443};
         n_ports = 2;
     }
-    if (memchr(l->s, '/', plen) != NULL) {
-        if (o3b_cidr_parse(l->s, plen, &c, NULL, NULL) == 0)
+    if (memchr(l->s, '/', plen) != NULL) { /* any prefix, /0 included (NeverBypass) */
+        if (o3b_cidr_parse_any(l->s, plen, &c, NULL, NULL) == 0)
             O3B_FUZZ_CHECK(o3b_index_builder_add_cidr(b, &c, rank, rank, ports, n_ports, NULL) == 0);
-    } else if (o3b_pattern_normalize(l->s, plen, norm, &nlen, NULL) == 0) {
+    } else if (o3b_pattern_normalize(l->s, plen, norm, &nlen, NULL) == 0 ||
+               o3b_pattern_normalize_narrowing(l->s, plen, norm, &nlen, NULL) == 0) {
+        /* the feed's rules, else NeverBypass's ("*", "foo*": loose patterns) */
         O3B_FUZZ_CHECK(o3b_index_builder_add_pattern(b, norm, nlen, rank, rank, ports, n_ports,
                                                      NULL) == 0);
     }
@@ -583,16 +655,19 @@ static void add_pattern_line(o3b_index_builder *b, const struct line *l, uint8_t
    strict policy's tenants would see it, against the independent reading. */
 static void check_tenants(const struct world *w, const o3b_index *ix, const struct o3b_target *t)
 {
-    const struct o3b_policy *p = &w->policies[2];
     struct probe q = probe_of(t);
     size_t n;
     const struct o3b_index_entry *all = o3b_index_entries(ix, &n);
 
-    for (size_t i = 0; i < n; i++)
-        if (all[i].kind <= O3B_ENTRY_GLOB && entry_matches(&all[i], &q))
-            O3B_FUZZ_CHECK(o3b_tenant_allows(&all[i], t->host, t->host_len,
-                                             (const char *const *)p->tenants, p->n_tenants) ==
-                           !tenant_blocks(p, &all[i], t));
+    for (int k = 2; k < N_POLICIES; k++) {
+        const struct o3b_policy *p = &w->policies[k];
+        struct o3b_tenant_pins pins;
+        o3b_policy_tenant_pins(p, &pins);
+        for (size_t i = 0; i < n; i++)
+            if (all[i].kind <= O3B_ENTRY_GLOB && entry_matches(&all[i], &q))
+                O3B_FUZZ_CHECK(o3b_tenant_allows(&all[i], t->host, t->host_len, &pins) ==
+                               !name_blocked(p, &all[i], t->host, t->host_len));
+    }
 }
 
 /* Glob on raw bytes, and a small index of the input's patterns. */

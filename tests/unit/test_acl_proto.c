@@ -449,8 +449,14 @@ static void test_answer_err_for_inspected_hosts_with_the_reason(void)
     CU_ASSERT_TRUE(starts(r, "ERR "));
     CU_ASSERT_STRING_EQUAL(note(r, "o365bypass_reason"), "category");
     CU_ASSERT_STRING_EQUAL(note(r, "o365bypass_category"), "Default");
-    r = answer("x.mail.protection.outlook.com 443"); /* listed for port 25 only */
+    r = answer("outlook.office.com 8443"); /* listed, but for no entry on 8443 */
+    CU_ASSERT_TRUE(starts(r, "ERR "));
     CU_ASSERT_STRING_EQUAL(note(r, "o365bypass_reason"), "port");
+    /* port first: set 10 lists *.mail.protection.outlook.com for 25 only, so
+       on 443 set 9's *.protection.outlook.com (Allow) decides */
+    r = answer("x.mail.protection.outlook.com 443");
+    CU_ASSERT_TRUE(starts(r, "OK "));
+    CU_ASSERT_STRING_EQUAL(note(r, "o365bypass_set"), "9");
     CU_ASSERT_TRUE(starts(answer("outlook.office365.com 993"), "OK ")); /* set 2, Allow */
 }
 

@@ -351,14 +351,20 @@ static const struct bad bads[] = {
     {"RequiredOnly", {"2"}, "'2'"},
     {"NoIPv6", {"enable"}, "'enable'"},
     {"AllowHttpServiceURL", {"sometimes"}, "'sometimes' is not on or off"},
-    {"NeverBypass", {"*.com"}, "'*.com'"},
-    {"NeverBypass", {"0.0.0.0/0"}, "'0.0.0.0/0'"},
+    {"NeverBypass", {"10.*"}, "'10.*' looks like an address pattern"},
+    {"NeverBypass", {"0.0.0.0/33"}, "'0.0.0.0/33'"},
     {"NeverBypass", {"bad_host.example"}, "'bad_host.example'"},
     {"NeverBypass", {"http://x.example"}, "'http://x.example'"},
     {"NeverBypass", {NULL}, "needs at least one value"},
     {"AlsoBypass", {"*"}, "'*'"},
     {"AlsoBypass", {"10.0.0.0/4"}, "'10.0.0.0/4'"},
     {"AlsoBypass", {"a.example.org", "foo*"}, "'foo*'"},
+    {"AlsoBypass", {"*.com"}, "'*.com'"},
+    {"AlsoBypass", {"0.0.0.0/0"}, "'0.0.0.0/0'"},
+    {"TenantDomain", {"contoso"}, "'contoso' is not a mail domain"},
+    {"TenantDomain", {"a.b.mail.protection.outlook.com"}, "is no MX host"},
+    {"TenantDomain", {"bad_domain.example"}, "'bad_domain.example'"},
+    {"TenantDomain", {NULL}, "needs at least one value"},
     {"TenantName", {"con_toso"}, "'con_toso' is not a tenant name"},
     {"TenantName", {"-contoso"}, "'-contoso'"},
     {"TenantName", {"contoso.sharepoint.com"}, "'contoso.sharepoint.com'"},
@@ -422,12 +428,13 @@ static void test_every_directive_has_good_and_bad_rows(void)
         /* list directives are checked by the tests below instead of rows */
         has_good |= strcmp(d->name, "BypassCategories") == 0 ||
                     strcmp(d->name, "ServiceAreas") == 0 || strcmp(d->name, "NeverBypass") == 0 ||
-                    strcmp(d->name, "AlsoBypass") == 0 || strcmp(d->name, "TenantName") == 0;
+                    strcmp(d->name, "AlsoBypass") == 0 || strcmp(d->name, "TenantName") == 0 ||
+                    strcmp(d->name, "TenantDomain") == 0;
         if (!has_good || !has_bad)
             fprintf(stderr, "\n  directive %s lacks %s rows\n", d->name, has_good ? "bad" : "good");
         CU_ASSERT_TRUE(has_good && has_bad);
     }
-    CU_ASSERT_EQUAL(n, 22);
+    CU_ASSERT_EQUAL(n, 23);
 }
 
 /* ---- ServiceURL and AllowHttpServiceURL: checked together at finish -------------- */
@@ -859,7 +866,7 @@ static void test_read_file_reports_each_bad_line_and_applies_the_good_ones(void)
                         "Port 1344\n"
                         "o365bypass.Instance Germany\n"
                         "o365bypass.NeverBypass good.example.com\n"
-                        "o365bypass.NeverBypass *.com\n"
+                        "o365bypass.AlsoBypass *.com\n"
                         "o365bypass.MaxShrinkPercent 20\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(path);
     o3b_config_init(&c);
@@ -872,7 +879,7 @@ static void test_read_file_reports_each_bad_line_and_applies_the_good_ones(void)
     CU_ASSERT_EQUAL(r.line[2], 6);
     CU_ASSERT_EQUAL(strncmp(r.msg[0], "o365bypass.RefreshInterval: '30'", 32), 0);
     CU_ASSERT_EQUAL(strncmp(r.msg[1], "o365bypass.Instance: 'Germany'", 30), 0);
-    CU_ASSERT_EQUAL(strncmp(r.msg[2], "o365bypass.NeverBypass: ", 24), 0);
+    CU_ASSERT_EQUAL(strncmp(r.msg[2], "o365bypass.AlsoBypass: ", 23), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.msg[2], "'*.com'"));
     CU_ASSERT_EQUAL(c.refresh_interval, 300);
     CU_ASSERT_STRING_EQUAL(c.instance, "Worldwide");

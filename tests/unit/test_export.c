@@ -5,9 +5,10 @@
  * The table has one shape of each kind the exporter must handle: a bypassed
  * "*.a.com" with a bypassed exact host, a lower-category exact host and a
  * lower-category pattern under it, a pattern listed only for port 25, glob
- * shapes Squid's dstdomain cannot express, and nested CIDRs of two
- * categories.  The real tables are checked end to end (tests/e2e) against
- * pacparser and `squid -k parse`.
+ * shapes Squid's dstdomain cannot express, nested CIDRs of two categories,
+ * and for tenant pinning SharePoint's wildcard and front doors and a wider
+ * wildcard over the MX namespace.  The real tables are checked end to end
+ * (tests/e2e) against pacparser and `squid -k parse`.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,9 @@ static const char feed[] =
     " {\"id\": 4, \"serviceArea\": \"Exchange\", \"category\": \"Allow\", \"required\": true,"
     "  \"tcpPorts\": \"25\", \"urls\": [\"*.smtp.a.com\"]},"
     " {\"id\": 5, \"serviceArea\": \"SharePoint\", \"category\": \"Optimize\", \"required\": true,"
-    "  \"tcpPorts\": \"80,443\", \"urls\": [\"*.sharepoint.com\"]}]";
+    "  \"tcpPorts\": \"80,443\", \"urls\": [\"*.sharepoint.com\"], \"ips\": [\"13.107.136.0/22\"]},"
+    " {\"id\": 6, \"serviceArea\": \"Exchange\", \"category\": \"Allow\", \"required\": true,"
+    "  \"tcpPorts\": \"443\", \"urls\": [\"*.protection.outlook.com\"]}]";
 
 static o3b_table *table_new(void)
 {
@@ -104,7 +107,10 @@ static void test_squid_collapses_hosts_under_a_kept_suffix(void)
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_DOMAINS, "x.example.com"));
     CU_ASSERT_FALSE(has_item(x, O3B_SQUID_DOMAINS, ".example.com")); /* Default */
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_DOMAINS, ".sharepoint.com"));
-    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_DOMAINS), 3);
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_DOMAINS, ".protection.outlook.com"));
+    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_DOMAINS), 4);
+    /* no pinning without TenantName / TenantDomain */
+    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_PINNED), 0);
     o3b_squid_export_free(&x);
     CU_ASSERT_PTR_NULL(x);
     o3b_policy_release(&p);
@@ -121,13 +127,16 @@ static void test_squid_inspects_apexes_and_lower_category_hosts(void)
     x = squid_for(t, &p);
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "a.com"));          /* apex */
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "sharepoint.com")); /* apex */
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "protection.outlook.com"));
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "b.a.com"));        /* Default */
     CU_ASSERT_FALSE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "d.a.com"));       /* bypassed */
-    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_INSPECT_DOMAINS), 3);
+    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_INSPECT_DOMAINS), 4);
     /* more specific patterns that are not bypassed on 80/443 */
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_REGEX, "\\.c\\.a\\.com$"));
-    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_REGEX, "\\.smtp\\.a\\.com$"));
-    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_INSPECT_REGEX), 2);
+    /* port first: *.smtp.a.com is for port 25 only, so on 80/443 *.a.com is the
+       rule for x.smtp.a.com (bypassed): nothing to inspect */
+    CU_ASSERT_FALSE(has_item(x, O3B_SQUID_INSPECT_REGEX, "\\.smtp\\.a\\.com$"));
+    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_INSPECT_REGEX), 1);
     o3b_squid_export_free(&x);
     o3b_policy_release(&p);
     o3b_table_free(&t);
@@ -157,8 +166,9 @@ static void test_squid_collapses_cidrs_and_inspects_inner_default_prefix(void)
 
     policy_new(&p, NULL, NULL, NULL);
     x = squid_for(t, &p);
-    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_DST), 1);
+    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_DST), 2);
     CU_ASSERT_STRING_EQUAL(o3b_squid_export_item(x, O3B_SQUID_DST, 0), "10.1.0.0/16");
+    CU_ASSERT_STRING_EQUAL(o3b_squid_export_item(x, O3B_SQUID_DST, 1), "13.107.136.0/22");
     CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_INSPECT_DST), 1);
     CU_ASSERT_STRING_EQUAL(o3b_squid_export_item(x, O3B_SQUID_INSPECT_DST, 0), "10.1.3.0/24");
     o3b_squid_export_free(&x);
@@ -166,21 +176,66 @@ static void test_squid_collapses_cidrs_and_inspects_inner_default_prefix(void)
     o3b_table_free(&t);
 }
 
-static void test_squid_pins_tenant_wildcards_to_tenant_hosts(void)
+/* Pinning: the bypassed wildcards stay; their pinned namespaces and your
+   hosts in them are two more lists (inspected: in the first, not in the
+   second); SharePoint's front doors are inspected. */
+static void test_squid_pins_tenant_namespaces_to_your_hosts(void)
 {
     static const char *const tenants[] = {"contoso", NULL};
     o3b_table *t = table_new();
     struct o3b_policy p;
     o3b_squid_export *x;
+    o3b_err err;
 
-    policy_new(&p, tenants, NULL, NULL);
+    o3b_policy_init(&p);
+    CU_ASSERT_EQUAL(o3b_policy_add_tenant(&p, tenants[0], &err), 0);
+    CU_ASSERT_EQUAL(o3b_policy_add_tenant_domain(&p, "contoso.com", &err), 0);
+    CU_ASSERT_EQUAL(o3b_policy_finish(&p, &err), 0);
     x = squid_for(t, &p);
-    CU_ASSERT_FALSE(has_item(x, O3B_SQUID_DOMAINS, ".sharepoint.com"));
-    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_DOMAINS, "contoso.sharepoint.com"));
-    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_DOMAINS, "contoso-my.sharepoint.com"));
-    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_DOMAINS, "contoso-myfiles.sharepoint.com"));
-    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_DOMAINS, "autodiscover.contoso.onmicrosoft.com"));
-    CU_ASSERT_FALSE(has_item(x, O3B_SQUID_REGEX, "^autodiscover\\..*\\.onmicrosoft\\.com$"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_DOMAINS, ".sharepoint.com"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_REGEX, "^autodiscover\\..*\\.onmicrosoft\\.com$"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_PINNED, "\\.sharepoint\\.com$"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_PINNED, "\\.onmicrosoft\\.com$"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_PINNED, "\\.mail\\.protection\\.outlook\\.com$"));
+    CU_ASSERT_FALSE(has_item(x, O3B_SQUID_PINNED, "\\.mx\\.microsoft$")); /* no such entry */
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_PINNED_OWN, "^contoso\\.sharepoint\\.com$"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_PINNED_OWN, "^contoso-myfiles\\.sharepoint\\.com$"));
+    CU_ASSERT_TRUE(
+        has_item(x, O3B_SQUID_PINNED_OWN, "^autodiscover\\.contoso\\.onmicrosoft\\.com$"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_PINNED_OWN,
+                            "^contoso-com\\.mail\\.protection\\.outlook\\.com$"));
+    CU_ASSERT_FALSE(has_item(x, O3B_SQUID_PINNED_OWN, "^evil\\.sharepoint\\.com$"));
+    /* the front doors of every tenant */
+    CU_ASSERT_FALSE(has_item(x, O3B_SQUID_DST, "13.107.136.0/22"));
+    o3b_squid_export_free(&x);
+    o3b_policy_release(&p);
+    o3b_table_free(&t);
+}
+
+/* Squid reads 0.0.0.0/0 as "all" and matches IPv4 against IPv6 entries
+   over ::ffff:0:0/96: the lists say exactly what NeverBypass means. */
+static void test_squid_writes_never_bypass_slash_zero_as_squid_reads_it(void)
+{
+    static const char *const never[] = {"0.0.0.0/0", "::/0", "*", NULL};
+    o3b_table *t = table_new();
+    struct o3b_policy p;
+    o3b_squid_export *x;
+    size_t v6 = 0;
+
+    policy_new(&p, NULL, never, NULL);
+    x = squid_for(t, &p);
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DST, "0.0.0.0/1"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DST, "128.0.0.0/1"));
+    CU_ASSERT_FALSE(has_item(x, O3B_SQUID_INSPECT_DST, "0.0.0.0/0"));
+    CU_ASSERT_FALSE(has_item(x, O3B_SQUID_INSPECT_DST, "::/0"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DST, "8000::/1"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DST, "::1:0:0:0/80"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DST, "::/81"));
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DST, "::fffe:0:0/96"));
+    for (size_t i = 0; i < o3b_squid_export_count(x, O3B_SQUID_INSPECT_DST); i++)
+        v6 += strchr(o3b_squid_export_item(x, O3B_SQUID_INSPECT_DST, i), ':') != NULL;
+    CU_ASSERT_EQUAL(v6, 96); /* ::/0 without ::ffff:0:0/96 */
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_REGEX, "$")); /* every name */
     o3b_squid_export_free(&x);
     o3b_policy_release(&p);
     o3b_table_free(&t);
@@ -270,16 +325,26 @@ static void test_pac_has_the_decision_function_and_one_row_per_entry(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(pac, "var O3B_PROXY = \"PROXY 127.0.0.1:3128\";"));
     CU_ASSERT_PTR_NOT_NULL(strstr(pac, "shExpMatch(h, e[0])"));
     CU_ASSERT_PTR_NOT_NULL(strstr(pac, "isInNet(ip, e[0], e[1])"));
-    /* pattern, specificity, rank, ports, verdict, tenant form, star offsets */
-    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "[\"*.a.com\", 6, 2, [80, 80, 443, 443], 1, 0, 0, 0],"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "[\"b.a.com\", 65535, 0, [80, 80, 443, 443], 0, 0, 0, 0]"));
+    /* pattern, specificity, rank, ports, verdict, literal leading labels */
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "[\"*.a.com\", 6, 2, [80, 80, 443, 443], 1, 0],"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "[\"b.a.com\", 65535, 0, [80, 80, 443, 443], 0, 0]"));
     CU_ASSERT_PTR_NOT_NULL(strstr(pac, "[\"*.smtp.a.com\", 11, 1, [25, 25], 1,"));
-    CU_ASSERT_PTR_NOT_NULL(
-        strstr(pac, "[\"*.sharepoint.com\", 15, 2, [80, 80, 443, 443], 1, 1, 0, 15]"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "[\"*.sharepoint.com\", 15, 2, [80, 80, 443, 443], 1, 0]"));
     CU_ASSERT_PTR_NOT_NULL(
         strstr(pac, "[\"10.1.0.0\", \"255.255.0.0\", 16, 2, [80, 80, 443, 443], 1]"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(pac, "[\"13.107.136.0\", \"255.255.252.0\", 22, 2, [80, 80, 443, 443], 1]"));
     CU_ASSERT_PTR_NOT_NULL(strstr(pac, "// set 2 Common Default"));
     CU_ASSERT_PTR_NOT_NULL(strstr(pac, "var O3B_TENANTS = [];"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "var O3B_MX_LABELS = [];"));
+    /* port first: the rows listing the port, then the most specific */
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "if (!o3bPortIn(e[ports], port) || !matches(e, h)) continue;"));
+    /* tenant.c's namespaces and forms */
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "[\"sharepoint.com\", 1]"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "[\"mail.protection.outlook.com\", 3]"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "[\"mx.microsoft\", 4]"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "var O3B_TENANT_FORMS = [[], [\"\", \"-my\", \"-files\", "
+                                       "\"-myfiles\"], [\"\", \".mail\", \".partner\"], [\"\"], [\"\"]];"));
     free(pac);
     o3b_policy_release(&p);
     o3b_table_free(&t);
@@ -296,19 +361,26 @@ static void test_pac_carries_tenants_and_local_lists(void)
     char *pac;
 
     policy_new(&p, tenants, never, also);
+    CU_ASSERT_EQUAL(o3b_policy_add_tenant_domain(&p, "Contoso.com", NULL), 0);
     pac = pac_text(t, &p, "proxy.example.net:8080", &rc);
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(pac, "var O3B_PROXY = \"PROXY proxy.example.net:8080\";"));
     CU_ASSERT_PTR_NOT_NULL(strstr(pac, "var O3B_TENANTS = [\"contoso\"];"));
-    /* tenant form 2 (routing domain): the host's tenant part sits between
-       "autodiscover." (13 characters) and ".onmicrosoft.com" (16) */
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "var O3B_MX_LABELS = [\"contoso-com\"];"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "TenantDomain contoso.com (tenant pinning on)"));
+    /* the host's tenant part starts after "autodiscover." (13 characters) */
     CU_ASSERT_PTR_NOT_NULL(
-        strstr(pac, "[\"autodiscover.*.onmicrosoft.com\", 29, 1, [443, 443], 1, 2, 13, 16]"));
+        strstr(pac, "[\"autodiscover.*.onmicrosoft.com\", 29, 1, [443, 443], 1, 13]"));
+    /* SharePoint's front doors serve every tenant: PROXY for its IPv4 rows */
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(pac, "[\"13.107.136.0\", \"255.255.252.0\", 22, 2, [80, 80, 443, 443], 0]"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(pac, "[\"10.1.0.0\", \"255.255.0.0\", 16, 2, [80, 80, 443, 443], 1]"));
     CU_ASSERT_PTR_NOT_NULL(strstr(pac, "var O3B_NEVER_HOSTS = [\n  [\"evil.a.com\", 65535, 0, "
-                                       "[1, 65535], 0, 0, 0, 0]\n];"));
+                                       "[1, 65535], 0, 0]\n];"));
     CU_ASSERT_PTR_NOT_NULL(strstr(pac, "[\"10.1.9.0\", \"255.255.255.0\", 24, 0, [1, 65535], 0]"));
     CU_ASSERT_PTR_NOT_NULL(
-        strstr(pac, "[\"*.intranet.example.org\", 21, 0, [80, 80, 443, 443], 1, 0, 0, 0]"));
+        strstr(pac, "[\"*.intranet.example.org\", 21, 0, [80, 80, 443, 443], 1, 0]"));
     free(pac);
     o3b_policy_release(&p);
     o3b_table_free(&t);
@@ -351,7 +423,8 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_squid_inspects_apexes_and_lower_category_hosts),
     O3B_TEST(test_squid_writes_middle_star_and_prefix_globs_as_regexes),
     O3B_TEST(test_squid_collapses_cidrs_and_inspects_inner_default_prefix),
-    O3B_TEST(test_squid_pins_tenant_wildcards_to_tenant_hosts),
+    O3B_TEST(test_squid_pins_tenant_namespaces_to_your_hosts),
+    O3B_TEST(test_squid_writes_never_bypass_slash_zero_as_squid_reads_it),
     O3B_TEST(test_squid_sends_never_bypass_to_the_inspect_lists),
     O3B_TEST(test_squid_files_and_conf_name_every_list),
     O3B_TEST(test_squid_conf_comments_out_empty_lists),

@@ -21,6 +21,7 @@
 
 #include "o365bypass/config.h"
 #include "o365bypass/index.h"
+#include "o365bypass/io.h"
 #include "o365bypass/loader.h"
 #include "o365bypass/policy.h"
 #include "o365bypass/table.h"
@@ -250,7 +251,7 @@ static void test_the_most_specific_level_decides(void)
         BYP("x.online.office.com", 46, "*.online.office.com"),
         INS("x.office365.com", CATEGORY, 71, "*.office365.com"),
         BYP("x.mail.protection.outlook.com:25", 10, "*.mail.protection.outlook.com"),
-        /* an exact name beats any wildcard */
+        /* an exact name beats any wildcard (listing the port) */
         BYP("login.microsoftonline.com", 56, "login.microsoftonline.com"),
         INS("x.microsoftonline.com", CATEGORY, 59, "*.microsoftonline.com"),
         BYP("protection.office.com", 64, "protection.office.com"),
@@ -277,7 +278,13 @@ static void test_the_same_name_in_two_sets_is_split_by_port(void)
     struct o3b_decision d;
 
     RUN(real(WW), dflt(), rows);
+    /* candidates: the entries listing the port at the winning level (set 1
+       only; set 2's entry is for other ports); without a winner the
+       entries at the most specific level (both) */
     CU_ASSERT_EQUAL(o3b_target_parse_text("outlook.office365.com", &t), O3B_TARGET_OK);
+    o3b_decide(real(WW), dflt(), &t, O3B_TARGET_OK, &d);
+    CU_ASSERT_EQUAL(d.candidates, 1);
+    CU_ASSERT_EQUAL(o3b_target_parse_text("outlook.office365.com:25", &t), O3B_TARGET_OK);
     o3b_decide(real(WW), dflt(), &t, O3B_TARGET_OK, &d);
     CU_ASSERT_EQUAL(d.candidates, 2);
     CU_ASSERT_EQUAL(o3b_target_parse_text("contoso.sharepoint.com", &t), O3B_TARGET_OK);
@@ -285,24 +292,33 @@ static void test_the_same_name_in_two_sets_is_split_by_port(void)
     CU_ASSERT_EQUAL(d.candidates, 1);
 }
 
-static void test_ports_come_from_the_scheme_and_never_fall_back_to_a_wider_match(void)
+static void test_ports_come_first_an_entry_for_other_ports_says_nothing_about_this_one(void)
 {
     static const struct want rows[] = {
         BYP("http://outlook.office.com/", 1, "outlook.office.com"),
         BYP("https://outlook.office.com/owa/", 1, "outlook.office.com"),
         BYP("outlook.office.com", 1, "outlook.office.com"),
+        /* no entry matching it lists 8080 (not even *.office.com): the most
+           specific one is named */
         INS("outlook.office.com:8080", PORT, 1, "outlook.office.com"),
         INS("http://outlook.office.com:8080/", PORT, 1, "outlook.office.com"),
-        /* set 10 (port 25 only) is the most specific level: *.protection.outlook.com
-           (set 9, 443) must not take over on 443 */
-        INS("x.mail.protection.outlook.com:443", PORT, 10, "*.mail.protection.outlook.com"),
-        INS("https://x.mail.protection.outlook.com/", PORT, 10, "*.mail.protection.outlook.com"),
+        /* the issue's case: set 10 lists *.mail.protection.outlook.com for 25
+           only; on 443 set 9's *.protection.outlook.com is the rule */
+        BYP("x.mail.protection.outlook.com:443", 9, "*.protection.outlook.com"),
+        BYP("17gm.mail.protection.outlook.com:443", 9, "*.protection.outlook.com"),
+        BYP("https://x.mail.protection.outlook.com/", 9, "*.protection.outlook.com"),
         BYP("x.mail.protection.outlook.com:25", 10, "*.mail.protection.outlook.com"),
+        /* on 80 neither lists it: *.outlook.com (set 8, Default, 80/443) does */
+        INS("http://x.mail.protection.outlook.com/", CATEGORY, 8, "*.outlook.com"),
         BYP("x.mx.microsoft:25", 10, "*.mx.microsoft"),
         INS("x.mx.microsoft:443", PORT, 10, "*.mx.microsoft"),
-        /* set 64 is 443 only; *.microsoft.com (78) on port 80 must not take over */
+        /* set 64 is 443 only; on port 80 *.microsoft.com (78, Default) decides */
         BYP("https://compliance.microsoft.com/", 64, "compliance.microsoft.com"),
-        INS("http://compliance.microsoft.com/", PORT, 64, "compliance.microsoft.com"),
+        INS("http://compliance.microsoft.com/", CATEGORY, 78, "*.microsoft.com"),
+        /* the exact name is in set 2 only (143, 587, 993, 995): on 443
+           *.office365.com (set 71, Default, 80/443) is the rule */
+        BYP("smtp.office365.com:587", 2, "smtp.office365.com"),
+        INS("smtp.office365.com:443", CATEGORY, 71, "*.office365.com"),
     };
     RUN(real(WW), dflt(), rows);
 }
@@ -396,9 +412,11 @@ static void test_nested_patterns_of_different_categories(void)
         /* "x*.b.example.com" has one literal more than "*.b.example.com" */
         BYP("xy.b.example.com", 4, "x*.b.example.com"),
         BYP("x.a.b.example.com", 4, "x*.b.example.com"),
-        /* the Optimize wildcard above a port-25-only level never takes over */
-        INS("q.c.example.com:443", PORT, 5, "*.c.example.com"),
+        /* port first: the more specific entry is for port 25 only, so on 443
+           the less specific Optimize wildcard is the rule */
+        BYP("q.c.example.com:443", 1, "*.example.com"),
         BYP("q.c.example.com:25", 5, "*.c.example.com"),
+        INS("q.c.example.com:8080", PORT, 5, "*.c.example.com"),
         NOT_LISTED("example.com"),
         NOT_LISTED("b.example.com.evil"),
     };
@@ -422,14 +440,17 @@ static void test_nested_prefixes_longest_wins_whatever_the_category(void)
         INS("10.1.2.3", CATEGORY, 34, "10.1.2.3/32"),
         INS("10.1.4.1", CATEGORY, 31, "10.1.0.0/16"),
         BYP("10.2.0.1", 30, "10.0.0.0/8"),
-        INS("10.1.3.1:443", PORT, 33, "10.1.3.0/24"),
+        /* port first: the /24 is for port 25 only; on 443 the /16 decides */
+        INS("10.1.3.1:443", CATEGORY, 31, "10.1.0.0/16"),
         BYP("10.1.3.1:25", 33, "10.1.3.0/24"),
+        INS("10.1.3.1:8080", PORT, 33, "10.1.3.0/24"),
         NOT_LISTED("11.0.0.1"),
         BYP("[2001:db8:1:2::4]:443", 32, "2001:db8:1:2::/64"),
         INS("[2001:db8:1:2::3]:443", CATEGORY, 34, "2001:db8:1:2::3/128"),
         INS("[2001:db8:1:4::1]:443", CATEGORY, 31, "2001:db8:1::/48"),
         BYP("[2001:db8:2::1]:443", 30, "2001:db8::/32"),
-        INS("[2001:db8:1:3::1]:443", PORT, 33, "2001:db8:1:3::/64"),
+        INS("[2001:db8:1:3::1]:443", CATEGORY, 31, "2001:db8:1::/48"),
+        BYP("[2001:db8:1:3::1]:25", 33, "2001:db8:1:3::/64"),
         NOT_LISTED("[2001:db9::1]:443"),
     };
     o3b_table *t = BUILD(sets);
@@ -474,7 +495,7 @@ static void test_ties_go_to_the_higher_category_then_the_first_set(void)
     RUN(a, dflt(), rows_low);
     RUN(b, dflt(), rows_high);
     o3b_index_lookup_host(o3b_table_index(a), "tie.example.net", 15, 443, &hit);
-    CU_ASSERT_EQUAL(hit.candidates, 3);
+    CU_ASSERT_EQUAL(hit.candidates, 2); /* sets 10 and 11; 12 is for port 80 */
     o3b_table_free(&a);
     o3b_table_free(&b);
 }
@@ -506,7 +527,7 @@ static void test_index_port_zero_means_any_listed_port(void)
     o3b_index_lookup_addr(ix, O3B_AF_INET, teams_media, 0, &hit);
     CU_ASSERT_PTR_NOT_NULL_FATAL(hit.best);
     CU_ASSERT_EQUAL(set_of(t, hit.best)->id, 12);
-    CU_ASSERT_EQUAL(hit.candidates, 2);
+    CU_ASSERT_EQUAL(hit.candidates, 1);
     /* nothing at all */
     o3b_index_lookup_host(ix, "example.invalid", 15, 0, &hit);
     CU_ASSERT_PTR_NULL(hit.best);
@@ -865,6 +886,75 @@ static void test_never_bypass_always_wins(void)
     o3b_config_release(&c);
 }
 
+/* NeverBypass can only narrow: any host, pattern or prefix, each inspecting
+   what it names and nothing else. */
+static void test_never_bypass_takes_any_breadth_and_inspects_only_what_it_names(void)
+{
+    static const struct {
+        const char *item;
+        struct want rows[5];
+    } cases[] = {
+        {"0.0.0.0/0",
+         {INS("52.96.1.1", NEVER, 0, "0.0.0.0/0"), INS("40.92.0.1:25", NEVER, 0, "0.0.0.0/0"),
+          INS("8.8.8.8:8443", NEVER, 0, "0.0.0.0/0"), BYP("[2603:1006::1]:443", 1, "2603:1006::/40"),
+          BYP("outlook.office.com", 1, "outlook.office.com")}},
+        {"::/0",
+         {INS("[2603:1006::1]:443", NEVER, 0, "::/0"), INS("[2001:db8::1]:80", NEVER, 0, "::/0"),
+          BYP("52.96.1.1", 1, "52.96.0.0/14"), BYP("outlook.office.com", 1, "outlook.office.com"),
+          BYP("contoso.sharepoint.com", 31, "*.sharepoint.com")}},
+        {"*.de",
+         {INS("x.de", NEVER, 0, "*.de"), INS("contoso.sharepoint.de:25", NEVER, 0, "*.de"),
+          NOT_LISTED("de"), NOT_LISTED("x.de.example.com"),
+          BYP("outlook.office.com", 1, "outlook.office.com")}},
+        {"*",
+         {INS("outlook.office.com", NEVER, 0, "*"), INS("contoso.sharepoint.com", NEVER, 0, "*"),
+          INS("x:8080", NEVER, 0, "*"), BYP("52.96.1.1", 1, "52.96.0.0/14"),
+          BYP("[2603:1006::1]:443", 1, "2603:1006::/40")}},
+        {"outlook*",
+         {INS("outlook.office.com", NEVER, 0, "outlook*"),
+          INS("outlook.office365.com:993", NEVER, 0, "outlook*"),
+          BYP("teams.microsoft.com", 12, "teams.microsoft.com"),
+          INS("xyz.outlook.com", CATEGORY, 8, "*.outlook.com"), NOT_LISTED("xoutlook.example")}},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct o3b_config c;
+        o3b_config_init(&c);
+        set1(&c, "NeverBypass", ARGV(cases[i].item));
+        finish(&c);
+        RUN(real(WW), &c.policy, cases[i].rows);
+        o3b_config_release(&c);
+    }
+}
+
+/* AlsoBypass widens the hole: it keeps the feed's rules; NeverBypass still
+   refuses what would never match. */
+static void test_also_bypass_refuses_what_never_bypass_accepts(void)
+{
+    static const char *const broad[] = {"*", "*.de", "foo*", "0.0.0.0/0", "::/0", "10.0.0.0/7",
+                                        "2600::/15"};
+    static const char *const never_bad[] = {"10.*", "52.96.*.*", "a..b", ".*", "0.0.0.0/33",
+                                            "::/129", "x_y.example"};
+
+    for (size_t i = 0; i < sizeof broad / sizeof broad[0]; i++) {
+        struct o3b_config c;
+        o3b_err err = {{0}};
+        o3b_config_init(&c);
+        CU_ASSERT_EQUAL(o3b_config_set(&c, "AlsoBypass", ARGV(broad[i]), &err), -1);
+        CU_ASSERT_TRUE(err.msg[0] != '\0');
+        CU_ASSERT_EQUAL(o3b_config_set(&c, "NeverBypass", ARGV(broad[i]), &err), 0);
+        o3b_config_release(&c);
+    }
+    for (size_t i = 0; i < sizeof never_bad / sizeof never_bad[0]; i++) {
+        struct o3b_config c;
+        o3b_err err = {{0}};
+        o3b_config_init(&c);
+        CU_ASSERT_EQUAL(o3b_config_set(&c, "NeverBypass", ARGV(never_bad[i]), &err), -1);
+        CU_ASSERT_TRUE(err.msg[0] != '\0');
+        o3b_config_release(&c);
+    }
+}
+
 static void test_also_bypass_adds_web_ports_only(void)
 {
     static const struct want rows[] = {
@@ -921,12 +1011,18 @@ static void test_tenant_pinning_limits_tenant_wildcards_to_named_tenants(void)
         BYP("contoso.onmicrosoft.com", 78, "*.onmicrosoft.com"),
         BYP("fabrikam.mail.onmicrosoft.com", 78, "*.onmicrosoft.com"),
         INS("other.onmicrosoft.com", TENANT, 78, "*.onmicrosoft.com"),
-        /* wildcards outside the tenant namespaces, exact names and IPs: unchanged */
+        /* wildcards outside the tenant namespaces, exact names and other sets'
+           IPs: unchanged */
         BYP("eur.protection.outlook.com", 9, "*.protection.outlook.com"),
         BYP("a.lync.com", 12, "*.lync.com"),
         BYP("www.office.com", 147, "*.office.com"),
         BYP("outlook.office.com", 1, "outlook.office.com"),
-        BYP("52.104.0.1", 31, "52.104.0.0/14"),
+        BYP("52.96.1.1", 1, "52.96.0.0/14"),
+        /* set 31's front doors serve every tenant: an IP literal says none */
+        INS("52.104.0.1", TENANT, 31, "52.104.0.0/14"),
+        /* TenantName without TenantDomain: no mail domain is yours */
+        INS("contoso-com.mail.protection.outlook.com:25", TENANT, 10,
+            "*.mail.protection.outlook.com"),
     };
     struct o3b_config c;
 
@@ -952,60 +1048,6 @@ static void test_without_tenant_names_nothing_is_pinned(void)
     finish(&c);
     RUN(real(WW), &c.policy, rows);
     o3b_config_release(&c);
-}
-
-static void test_tenant_namespace_is_the_domain_after_the_star_label(void)
-{
-    static const struct {
-        const char *pattern;
-        enum o3b_tenant_ns ns;
-    } rows[] = {
-        {"*.sharepoint.com", O3B_TENANT_SHAREPOINT},
-        {"*.sharepoint-mil.us", O3B_TENANT_SHAREPOINT},
-        {"*.sharepoint.cn", O3B_TENANT_SHAREPOINT},
-        {"*.onmicrosoft.com", O3B_TENANT_ROUTING},
-        {"*.mail.onmicrosoft.us", O3B_TENANT_ROUTING},
-        {"autodiscover.*.onmicrosoft.com", O3B_TENANT_ROUTING},
-        {"*.partner.onmschina.cn", O3B_TENANT_ROUTING},
-        /* '*' inside the first label (historical "*-my.sharepoint.com"): the
-           whole label is pinned, so these are tenant-addressable too */
-        {"*-my.sharepoint.com", O3B_TENANT_SHAREPOINT},
-        {"x*.sharepoint.com", O3B_TENANT_SHAREPOINT},
-        {"*xmail.onmicrosoft.com", O3B_TENANT_ROUTING},
-        {"*.*.sharepoint.com", O3B_TENANT_NONE},    /* two stars */
-        {"*.sharepoint.com.evil.example", O3B_TENANT_NONE},
-        {"*.evilsharepoint.com", O3B_TENANT_NONE},
-        {"*.protection.outlook.com", O3B_TENANT_NONE},
-        {"contoso.sharepoint.com", O3B_TENANT_NONE}, /* exact */
-        {"13.107.136.0/22", O3B_TENANT_NONE},
-    };
-    o3b_table_builder *b = o3b_table_builder_new();
-    struct o3b_set_spec spec = {.id = 1, .service_area = "SharePoint", .category = "Optimize",
-                                .tcp_ports = "443", .required = true};
-    o3b_table *t;
-    const struct o3b_index_entry *e;
-    size_t n;
-
-    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
-    CU_ASSERT_EQUAL(o3b_table_builder_add_set(b, &spec, NULL), 0);
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        const char *p = rows[i].pattern;
-        CU_ASSERT_EQUAL(strchr(p, '/') ? o3b_table_builder_add_ip(b, p, strlen(p), NULL)
-                                       : o3b_table_builder_add_url(b, p, strlen(p), NULL),
-                        0);
-    }
-    t = o3b_table_builder_finish(&b, NULL, false, NULL);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    e = o3b_index_entries(o3b_table_index(t), &n);
-    CU_ASSERT_EQUAL_FATAL(n, sizeof rows / sizeof rows[0]);
-    for (size_t i = 0; i < n; i++) {
-        CU_ASSERT_STRING_EQUAL(e[i].text, rows[i].pattern);
-        if (o3b_tenant_namespace(&e[i]) != rows[i].ns)
-            fprintf(stderr, "\n  %s: namespace %d\n", rows[i].pattern,
-                    (int)o3b_tenant_namespace(&e[i]));
-        CU_ASSERT_EQUAL(o3b_tenant_namespace(&e[i]), rows[i].ns);
-    }
-    o3b_table_free(&t);
 }
 
 /* Historical shapes ("*-my.sharepoint.com", more specific than
@@ -1064,6 +1106,297 @@ static void test_tenant_pinning_covers_historical_star_inside_label_shapes(void)
     o3b_table_free(&t);
 }
 
+/* A feed may add names under a registrable domain the table in use already
+   bypasses, in a set already bypassed (the grow guard lets that through):
+   "evil.sharepoint.com" listed by name in set 31 of the real table is still
+   another tenant's host, so pinning judges exact table hosts too. */
+static void test_tenant_pinning_holds_for_an_exact_host_a_feed_adds(void)
+{
+    size_t len;
+    char *json = o3b_read_file(real_paths[WW], 1u << 20, &len, NULL), *at, *poisoned;
+    static const char needle[] = "\"*.sharepoint.com\"";
+    static const char added[] = "\"evil.sharepoint.com\", \"contoso.sharepoint.com\", ";
+    struct o3b_config with, without;
+    o3b_table *t;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(json);
+    at = strstr(json, needle);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    poisoned = malloc(len + sizeof added);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poisoned);
+    memcpy(poisoned, json, (size_t)(at - json));
+    memcpy(poisoned + (at - json), added, sizeof added - 1);
+    memcpy(poisoned + (at - json) + sizeof added - 1, at, len - (size_t)(at - json));
+    t = o3b_load_json(poisoned, len + sizeof added - 1, NULL, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    o3b_config_init(&with);
+    set1(&with, "TenantName", ARGV("contoso"));
+    finish(&with);
+    o3b_config_init(&without);
+    finish(&without);
+    {
+        static const struct want pinned[] = {
+            INS("evil.sharepoint.com", TENANT, 31, "evil.sharepoint.com"),
+            INS("http://evil.sharepoint.com/", TENANT, 31, "evil.sharepoint.com"),
+            BYP("contoso.sharepoint.com", 31, "contoso.sharepoint.com"),
+            INS("fabrikam.sharepoint.com", TENANT, 31, "*.sharepoint.com"),
+        };
+        static const struct want unpinned[] = {
+            BYP("evil.sharepoint.com", 31, "evil.sharepoint.com"),
+        };
+        RUN(t, &with.policy, pinned);
+        RUN(t, &without.policy, unpinned);
+    }
+    o3b_config_release(&with);
+    o3b_config_release(&without);
+    o3b_table_free(&t);
+    free(poisoned);
+    free(json);
+}
+
+/* IP literals: with TenantName, an address whose winning set carries URLs
+   of a pinned namespace is inspected; with TenantDomain only, the MX sets'
+   addresses are; without either, nothing is. */
+static void test_tenant_pinning_inspects_ip_literals_of_sets_serving_every_tenant(void)
+{
+    static const struct want none[] = {
+        BYP("13.107.136.9:443", 31, "13.107.136.0/22"),
+        BYP("[2603:1061:1300::5]:443", 31, "2603:1061:1300::/40"),
+        BYP("40.92.0.1:25", 10, "40.92.0.0/15"),
+        BYP("40.92.0.1:443", 9, "40.92.0.0/15"),
+    };
+    static const struct want tenant[] = {
+        INS("13.107.136.9:443", TENANT, 31, "13.107.136.0/22"),
+        INS("[2603:1061:1300::5]:443", TENANT, 31, "2603:1061:1300::/40"),
+        INS("http://13.107.136.9/", TENANT, 31, "13.107.136.0/22"),
+        /* set 10 (*.mail.protection.outlook.com) and set 9 (*.protection.outlook.com,
+           the MX hosts' parent domain) */
+        INS("40.92.0.1:25", TENANT, 10, "40.92.0.0/15"),
+        INS("40.92.0.1:443", TENANT, 9, "40.92.0.0/15"),
+        /* sets without tenant URLs: unchanged */
+        BYP("52.96.1.1", 1, "52.96.0.0/14"),
+        BYP("[2603:1006::1]:443", 1, "2603:1006::/40"),
+        BYP("52.112.0.1:443", 12, "52.112.0.0/14"),
+    };
+    static const struct want domain[] = {
+        BYP("13.107.136.9:443", 31, "13.107.136.0/22"),
+        INS("40.92.0.1:25", TENANT, 10, "40.92.0.0/15"),
+        INS("40.92.0.1:443", TENANT, 9, "40.92.0.0/15"),
+        BYP("52.96.1.1", 1, "52.96.0.0/14"),
+    };
+    struct o3b_config c;
+
+    RUN(real(WW), dflt(), none);
+    o3b_config_init(&c);
+    set1(&c, "TenantName", ARGV("contoso"));
+    finish(&c);
+    RUN(real(WW), &c.policy, tenant);
+    o3b_config_release(&c);
+    o3b_config_init(&c);
+    set1(&c, "TenantDomain", ARGV("contoso.com"));
+    finish(&c);
+    RUN(real(WW), &c.policy, domain);
+    o3b_config_release(&c);
+}
+
+/* MX hosts: <domain-with-dashes>.mail.protection.outlook.com and the DNSSEC
+   form <domain-with-dashes>.<zone>.mx.microsoft, on the real tables. */
+static void test_tenant_domain_pins_mx_hosts_to_your_mail_domains(void)
+{
+    static const struct want none[] = {
+        BYP("contoso-com.mail.protection.outlook.com:25", 10, "*.mail.protection.outlook.com"),
+        BYP("evil-com.mail.protection.outlook.com:25", 10, "*.mail.protection.outlook.com"),
+        BYP("evil-com.o-v1.mx.microsoft:25", 10, "*.mx.microsoft"),
+        BYP("evil-com.mail.protection.outlook.com:443", 9, "*.protection.outlook.com"),
+    };
+    static const struct want pinned[] = {
+        BYP("contoso-com.mail.protection.outlook.com:25", 10, "*.mail.protection.outlook.com"),
+        BYP("fabrikam-co-uk.mail.protection.outlook.com:25", 10, "*.mail.protection.outlook.com"),
+        BYP("fabrikam-com01b.mail.protection.outlook.com:25", 10, "*.mail.protection.outlook.com"),
+        INS("evil-com.mail.protection.outlook.com:25", TENANT, 10, "*.mail.protection.outlook.com"),
+        INS("contoso.mail.protection.outlook.com:25", TENANT, 10, "*.mail.protection.outlook.com"),
+        INS("x.contoso-com.mail.protection.outlook.com:25", TENANT, 10,
+            "*.mail.protection.outlook.com"),
+        BYP("contoso-com.o-v1.mx.microsoft:25", 10, "*.mx.microsoft"),
+        BYP("contoso-com.a-v1.mx.microsoft:25", 10, "*.mx.microsoft"),
+        INS("evil-com.o-v1.mx.microsoft:25", TENANT, 10, "*.mx.microsoft"),
+        INS("contoso-com.o-v1.x.mx.microsoft:25", TENANT, 10, "*.mx.microsoft"),
+        INS("o-v1.mx.microsoft:25", TENANT, 10, "*.mx.microsoft"),
+        /* port 443: set 9's wider *.protection.outlook.com decides, pinned the same */
+        BYP("contoso-com.mail.protection.outlook.com:443", 9, "*.protection.outlook.com"),
+        INS("evil-com.mail.protection.outlook.com:443", TENANT, 9, "*.protection.outlook.com"),
+        /* not in an MX namespace: unpinned */
+        BYP("eur.protection.outlook.com", 9, "*.protection.outlook.com"),
+        BYP("mail.protection.outlook.com", 9, "*.protection.outlook.com"),
+        /* SharePoint is pinned by TenantName only */
+        BYP("evil.sharepoint.com", 31, "*.sharepoint.com"),
+    };
+    static const struct want gcch[] = {
+        BYP("contoso-com.mail.protection.office365.us:25", 6, "*.protection.office365.us"),
+        INS("evil-com.mail.protection.office365.us:25", TENANT, 6, "*.protection.office365.us"),
+        BYP("contoso-com.usgovcloud-mx.microsoft:25", 6, "*.usgovcloud-mx.microsoft"),
+        INS("evil-com.usgovcloud-mx.microsoft:25", TENANT, 6, "*.usgovcloud-mx.microsoft"),
+        BYP("x.protection.office365.us:443", 6, "*.protection.office365.us"),
+    };
+    static const struct want china[] = {
+        BYP("contoso-com.mail.protection.partner.outlook.cn:25", 2,
+            "*.protection.partner.outlook.cn"),
+        INS("evil-com.mail.protection.partner.outlook.cn:25", TENANT, 2,
+            "*.protection.partner.outlook.cn"),
+        /* 993: set 20's *.partner.outlook.cn is the rule, still an MX host */
+        INS("evil-com.mail.protection.partner.outlook.cn:993", TENANT, 20, "*.partner.outlook.cn"),
+    };
+    struct o3b_config c;
+
+    RUN(real(WW), dflt(), none);
+    o3b_config_init(&c);
+    set1(&c, "TenantDomain", ARGV("Contoso.COM", "fabrikam.co.uk"));
+    set1(&c, "TenantDomain", ARGV("fabrikam-com01b.mail.protection.outlook.com"));
+    finish(&c);
+    RUN(real(WW), &c.policy, pinned);
+    RUN(real(GCCH), &c.policy, gcch);
+    RUN(real(CHINA), &c.policy, china);
+    o3b_config_release(&c);
+}
+
+/* One synthetic one-set table per pattern: does tenant pinning (TenantName
+   contoso, TenantDomain contoso.com) let the host through? */
+struct pin_row {
+    const char *pattern; /* "@" stands for the namespace */
+    const char *host;    /* "@" likewise */
+    bool bypass;
+};
+
+/* `tmpl` with its '@' replaced by `ns`. */
+static void fill_in(char *out, size_t size, const char *tmpl, const char *ns)
+{
+    const char *at = strchr(tmpl, '@');
+
+    if (at == NULL)
+        snprintf(out, size, "%s", tmpl);
+    else
+        snprintf(out, size, "%.*s%s%s", (int)(at - tmpl), tmpl, ns, at + 1);
+}
+
+static bool pin_row_holds(const struct o3b_policy *p, const struct pin_row *r, const char *ns)
+{
+    char pattern[256], host[256];
+    struct o3b_set_spec spec = {.id = 7, .service_area = "SharePoint", .category = "Optimize",
+                                .tcp_ports = "25,80,443", .required = true};
+    o3b_table_builder *b = o3b_table_builder_new();
+    o3b_table *t = NULL;
+    struct o3b_target target;
+    struct o3b_decision d;
+    bool ok = false;
+
+    fill_in(pattern, sizeof pattern, r->pattern, ns);
+    fill_in(host, sizeof host, r->host, ns);
+    if (b != NULL && o3b_table_builder_add_set(b, &spec, NULL) == 0 &&
+        o3b_table_builder_add_url(b, pattern, strlen(pattern), NULL) == 0)
+        t = o3b_table_builder_finish(&b, NULL, false, NULL);
+    o3b_table_builder_free(&b);
+    if (t != NULL && o3b_target_parse_text(host, &target) == O3B_TARGET_OK) {
+        o3b_decide(t, p, &target, O3B_TARGET_OK, &d);
+        ok = d.entry != NULL && strcmp(d.entry->text, pattern) == 0 &&
+             (r->bypass ? d.verdict == O3B_BYPASS
+                        : d.verdict == O3B_INSPECT && d.reason == O3B_R_TENANT);
+    }
+    if (!ok)
+        fprintf(stderr, "\n  pattern %s, host %s: expected %s\n", pattern, host,
+                r->bypass ? "bypass" : "inspect (tenant)");
+    o3b_table_free(&t);
+    return ok;
+}
+
+static void run_pin_rows(const struct o3b_policy *p, const struct pin_row *rows, size_t n,
+                         const char *const *namespaces, size_t n_ns)
+{
+    for (size_t k = 0; k < n_ns; k++)
+        for (size_t i = 0; i < n; i++)
+            CU_ASSERT_TRUE(pin_row_holds(p, &rows[i], namespaces[k]));
+}
+
+#define PIN_ROWS(p, rows, ns) \
+    run_pin_rows(p, rows, sizeof rows / sizeof rows[0], ns, sizeof ns / sizeof ns[0])
+
+static void test_tenant_pinning_holds_for_one_two_and_three_stars_over_every_namespace(void)
+{
+    static const char *const sharepoint[] = {"sharepoint.com", "sharepoint.us",
+                                             "sharepoint-mil.us", "sharepoint.de",
+                                             "sharepoint.cn"};
+    static const char *const routing[] = {"onmicrosoft.com", "mail.onmicrosoft.com",
+                                          "onmicrosoft.us", "mail.onmicrosoft.us",
+                                          "onmicrosoft.de", "onmschina.cn",
+                                          "partner.onmschina.cn"};
+    static const char *const mx[] = {"mail.protection.outlook.com", "mail.protection.office365.us",
+                                     "mail.protection.partner.outlook.cn"};
+    static const char *const zoned[] = {"mx.microsoft", "usgovcloud-mx.microsoft"};
+    static const struct pin_row sp_rows[] = {
+        {"*.@", "contoso.@", true},          {"*.@", "contoso-myfiles.@", true},
+        {"*.@", "evil.@", false},            {"*.@", "a.contoso.@", false},
+        {"**.@", "contoso-my.@", true},      {"**.@", "evil.@", false},
+        {"*.*.@", "contoso.x.@", false},     {"*-*.@", "contoso-files.@", true},
+        {"*-*.@", "evil-my.@", false},       {"x.*.@", "x.contoso.@", true},
+        {"x.*.@", "x.evil.@", false},        {"***.@", "contoso.@", true},
+        {"***.@", "evil-my.@", false},       {"*.*.*.@", "a.b.contoso.@", false},
+        {"c*n*s*.@", "contoso-my.@", true},  {"c*n*s*.@", "consevil.@", false},
+        {"*-*-*.@", "contoso-my-files.@", false},
+    };
+    static const struct pin_row routing_rows[] = {
+        {"*.@", "contoso.@", true},
+        {"*.@", "evil.@", false},
+        {"autodiscover.*.@", "autodiscover.contoso.@", true},
+        {"autodiscover.*.@", "autodiscover.evil.@", false},
+        {"autodiscover.*.@", "autodiscover.a.contoso.@", false},
+        {"**.@", "contoso.@", true},
+        {"**.@", "evil.@", false},
+        {"*.*.@", "x.contoso.@", false},
+        {"a.*.*.@", "a.x.evil.@", false},
+        {"***.@", "contoso.@", true},
+        {"*.*.*.@", "a.b.contoso.@", false},
+        {"c*n*s*.@", "contoso.@", true},
+        {"c*n*s*.@", "consevil.@", false},
+    };
+    static const struct pin_row mx_rows[] = {
+        {"*.@", "contoso-com.@", true},      {"*.@", "evil-com.@", false},
+        {"*.@", "contoso.@", false},         {"**.@", "contoso-com.@", true},
+        {"**.@", "x.contoso-com.@", false},  {"*.*.@", "a.contoso-com.@", false},
+        {"*-*.@", "contoso-com.@", true},    {"*-*.@", "evil-com.@", false},
+        {"*-*-*.@", "contoso-com-x.@", false}, {"c*s*-*.@", "contoso-com.@", true},
+    };
+    static const struct pin_row zoned_rows[] = {
+        {"*.@", "contoso-com.o-v1.@", true}, {"*.@", "contoso-com.@", true},
+        {"*.@", "evil-com.o-v1.@", false},   {"*.@", "contoso-com.a.b.@", false},
+        {"*.@", "o-v1.@", false},            {"**.@", "contoso-com.z-v9.@", true},
+        {"*.*.@", "contoso-com.a-v1.@", true}, {"*.*.@", "evil-com.a-v1.@", false},
+        {"*-*.*.@", "contoso-com.b-v1.@", true}, {"*-*.*.@", "evil-com.b-v1.@", false},
+    };
+    /* wider and narrower wildcards over a namespace: what the host names counts */
+    static const struct pin_row others[] = {
+        {"*.protection.outlook.com", "contoso-com.mail.protection.outlook.com", true},
+        {"*.protection.outlook.com", "evil-com.mail.protection.outlook.com", false},
+        {"*.outlook.com", "evil-com.mail.protection.outlook.com", false},
+        {"*.partner.outlook.cn", "evil-com.mail.protection.partner.outlook.cn", false},
+        {"*.x.sharepoint.com", "y.x.sharepoint.com", false},
+        {"*.contoso.sharepoint.com", "y.contoso.sharepoint.com", false},
+        {"*.onmicrosoft.com", "contoso.mail.onmicrosoft.com", true},
+        {"*.onmicrosoft.com", "evil.mail.onmicrosoft.com", false},
+    };
+    static const char *const none[] = {""};
+    struct o3b_config c;
+
+    o3b_config_init(&c);
+    set1(&c, "TenantName", ARGV("contoso"));
+    set1(&c, "TenantDomain", ARGV("contoso.com"));
+    finish(&c);
+    PIN_ROWS(&c.policy, sp_rows, sharepoint);
+    PIN_ROWS(&c.policy, routing_rows, routing);
+    PIN_ROWS(&c.policy, mx_rows, mx);
+    PIN_ROWS(&c.policy, zoned_rows, zoned);
+    PIN_ROWS(&c.policy, others, none);
+    o3b_config_release(&c);
+}
+
 static void test_tenant_names_are_dns_labels(void)
 {
     static const char *const good[] = {"contoso", "Contoso", "a", "a-b", "x1",
@@ -1102,8 +1435,10 @@ static void test_decision_format_names_set_category_area_and_match(void)
         {"[2603:1006::1]:443", "bypass; set=1; category=Optimize; area=Exchange; "
                                "match=2603:1006::/40"},
         {"example.com", "inspect; reason=not-listed"},
-        {"x.mail.protection.outlook.com:443", "inspect; reason=port; set=10; category=Allow; "
-                                              "area=Exchange; match=*.mail.protection.outlook.com"},
+        {"x.mail.protection.outlook.com:443", "bypass; set=9; category=Allow; area=Exchange; "
+                                              "match=*.protection.outlook.com"},
+        {"x.mail.protection.outlook.com:8443", "inspect; reason=port; set=10; category=Allow; "
+                                               "area=Exchange; match=*.mail.protection.outlook.com"},
         {"www.office.com", "inspect; reason=category; set=147; category=Default; area=Common; "
                            "match=*.office.com"},
         {"teams.microsoft.com",
@@ -1324,7 +1659,7 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_star_inside_the_first_label_matches_with_and_without_prefix),
     O3B_TEST(test_the_most_specific_level_decides),
     O3B_TEST(test_the_same_name_in_two_sets_is_split_by_port),
-    O3B_TEST(test_ports_come_from_the_scheme_and_never_fall_back_to_a_wider_match),
+    O3B_TEST(test_ports_come_first_an_entry_for_other_ports_says_nothing_about_this_one),
     O3B_TEST(test_addresses_match_the_published_prefixes),
     O3B_TEST(test_nested_patterns_of_different_categories),
     O3B_TEST(test_nested_prefixes_longest_wins_whatever_the_category),
@@ -1341,11 +1676,16 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_service_areas_limit_what_is_bypassed),
     O3B_TEST(test_required_only_inspects_optional_sets),
     O3B_TEST(test_never_bypass_always_wins),
+    O3B_TEST(test_never_bypass_takes_any_breadth_and_inspects_only_what_it_names),
+    O3B_TEST(test_also_bypass_refuses_what_never_bypass_accepts),
     O3B_TEST(test_also_bypass_adds_web_ports_only),
     O3B_TEST(test_tenant_pinning_limits_tenant_wildcards_to_named_tenants),
     O3B_TEST(test_without_tenant_names_nothing_is_pinned),
-    O3B_TEST(test_tenant_namespace_is_the_domain_after_the_star_label),
     O3B_TEST(test_tenant_pinning_covers_historical_star_inside_label_shapes),
+    O3B_TEST(test_tenant_pinning_holds_for_an_exact_host_a_feed_adds),
+    O3B_TEST(test_tenant_pinning_inspects_ip_literals_of_sets_serving_every_tenant),
+    O3B_TEST(test_tenant_domain_pins_mx_hosts_to_your_mail_domains),
+    O3B_TEST(test_tenant_pinning_holds_for_one_two_and_three_stars_over_every_namespace),
     O3B_TEST(test_tenant_names_are_dns_labels),
     O3B_TEST(test_decision_format_names_set_category_area_and_match),
     O3B_TEST(test_decision_format_for_lists_and_truncation),
