@@ -21,10 +21,12 @@
 #         module's own cost), noop/echo (what doing nothing gets).
 #         Only interleaved runs against one instance are compared: the same
 #         c-icap varies ~20% between restarts.
-#  squid  real Squid on loopback in four modes at once (no adaptation;
+#  squid  real Squid on loopback in five modes at once (no adaptation;
 #         the product chain [module, srv_echo as the inspection stand-in];
 #         the stand-in only; the fast path: conf/squid-o365bypass-acl.conf,
-#         where the o365bypass-acl helper lets Microsoft 365 skip the chain),
+#         where the o365bypass-acl helper lets Microsoft 365 skip the chain;
+#         the floor: that file with every adaptation denied and no helper,
+#         i.e. what Squid spends on configured chains before any lookup),
 #         a fast C origin (tests/bench/bench_origin,
 #         127.0.0.42:80, named in Squid's hosts_file) and Debian's wrk
 #         through the proxy (absolute URL in the request line); interleaved
@@ -671,7 +673,7 @@ squid_run() {
         "$(( a[2] - b[2] + a[3] - b[3] ))" "$(( a[0] - b[0] + a[1] - b[1] ))"
 }
 
-SQUID_MODES=(none chain dlp-only fast)
+SQUID_MODES=(none chain dlp-only fast floor)
 
 squid_rounds() {
     local round kind i n=${#SQUID_MODES[@]} order
@@ -693,7 +695,7 @@ squid_rounds() {
 squid_pair() {
     local metric pair a b
     for metric in rps p50 p99; do
-        for pair in chain:none chain:dlp-only fast:none fast:chain; do
+        for pair in chain:none chain:dlp-only fast:none fast:chain fast:floor floor:none; do
             a=${pair%%:*}; b=${pair#*:}
             add_value "squid.$1.pair-$a-$b.$metric" \
                 "$(ratio "$(last_value "squid.$1.$a.$metric")" "$(last_value "squid.$1.$b.$metric")")"
@@ -723,6 +725,14 @@ squid_rows() {
     fast_row get "M365 GET p50 us, (iv) fast / (i) none" p50 none ""
     fast_row get "M365 GET p99 us, (iv) fast / (i) none" p99 none ""
     fast_row post "M365 POST 1 MiB req/s, (iv) fast / (ii) chain" rps chain ""
+    fast_row get "M365 GET req/s, (iv) fast / (v) floor" rps floor ""
+    pair_row get "M365 GET req/s, (v) floor / (i) none" floor none
+}
+
+# pair_row KIND LABEL A B: mode A against mode B (info).
+pair_row() {
+    row squid "$2" "$(fmt_int "$(median "squid.$1.$3.rps")")" "$(fmt_int "$(median "squid.$1.$4.rps")")" \
+        "$(xr "$(median "squid.$1.pair-$3-$4.rps")")" "-" "info"
 }
 
 # fast_row KIND LABEL METRIC BASE GOAL: the fast path against BASE ("" = info).
@@ -843,7 +853,9 @@ print_summary() {
     echo "  that does nothing) on the same c-icap, medians of interleaved runs; micro: naive"
     echo "  fnmatch scan and one exact-hash probe; squid: (i) Squid without adaptation, (ii)"
     echo "  the module chain, (iii) Squid with the inspection stand-in only; (iv) fast is the"
-    echo "  fast path (the o365bypass-acl helper + the chain for the rest)."
+    echo "  fast path (the o365bypass-acl helper + the chain for the rest); (v) floor is the"
+    echo "  fast path's squid.conf with every adaptation denied and no helper: Squid's own"
+    echo "  cost of configured adaptation, which no helper can go below."
     for r in "${NOTES[@]}"; do echo "- $r"; done
     local goals missed
     goals=$(printf '%s\n' "${SUMMARY[@]}" | awk -F'|' '$7 == "PASS" || $7 == "MISS"' | wc -l)

@@ -727,12 +727,21 @@ _squid_fast_adaptation() {
         -e '/^access_log /d' "$conf"
 }
 
+# Mode floor (benchmarks only): the same file with every adaptation denied
+# and the helper never asked - what Squid spends on having the chains
+# configured at all, the floor under the fast path.
+_squid_floor_adaptation() {
+    _squid_fast_adaptation | sed -e '/^adaptation_access o365_ask_req deny o365_lookup$/d' \
+        -e 's/^\(adaptation_access [a-z0-9_]* *\)deny o365_fast$/\1deny all/'
+}
+
 # The adaptation part of squid.conf for MODE (checked by start_squid).
 _squid_adaptation() {
     local mode=$1 o365_url="" dlp_url="icap://127.0.0.1:${CICAP_PORT:-}/echo"
     case $mode in
         none) echo "icap_enable off"; return 0 ;;
         fast) _squid_fast_adaptation; return 0 ;;
+        floor) _squid_floor_adaptation; return 0 ;;
         chain) o365_url="icap://127.0.0.1:$CICAP_PORT/o365bypass" ;;
         chain-broken) o365_url="icap://127.0.0.1:$CICAP_PORT/o365bypass_missing" ;;
         chain-dead) o365_url="icap://127.0.0.1:1/o365bypass" ;;  # port 1: closed
@@ -827,6 +836,8 @@ _squid_ready() {
 #   chain-dead    the same, o365 services on a closed port (127.0.0.1:1)
 #   fast          conf/squid-o365bypass-acl.conf: the chain, skipped for
 #                 what the o365bypass-acl helper bypasses
+#   floor         the same file, every adaptation denied, the helper never
+#                 asked (benchmarks: the cost of configured chains alone)
 #   dlp-only      only the echo services
 #   none          no adaptation
 # Needs ORIGIN_ADDR and, unless MODE is none, CICAP_PORT.  Exports
@@ -835,7 +846,7 @@ start_squid() {
     local mode=${1:?start_squid MODE}
     case $mode in
         none) ;;
-        chain|chain-broken|chain-dead|dlp-only|fast)
+        chain|chain-broken|chain-dead|dlp-only|fast|floor)
             [[ -n "${CICAP_PORT:-}" ]] || hard_error "start_squid $mode: start c-icap first" ;;
         *) hard_error "start_squid: unknown mode '$mode'" ;;
     esac
