@@ -48,8 +48,8 @@
 #   BENCH_SECONDS        one ICAP run, seconds (default 2, 1..20)
 #   BENCH_ROUNDS         interleaved ICAP rounds (default 6, 1..15; even
 #                        numbers balance the order of the services)
-#   BENCH_SQUID_SECONDS  one wrk run through Squid, seconds (default 3, 1..20)
-#   BENCH_SQUID_ROUNDS   interleaved Squid rounds (default 3, 1..15)
+#   BENCH_SQUID_SECONDS  one wrk run through Squid, seconds (default 4, 1..20)
+#   BENCH_SQUID_ROUNDS   interleaved Squid rounds (default 5, 1..15)
 #   BENCH_CONNECTIONS    icapload connections (default 4)
 #   BENCH_PARTS          any of "micro icap squid" (default all three)
 #   BENCH_MICRO_QUICK=1  micro.sh --quick (a smoke run, too short to judge)
@@ -77,8 +77,8 @@ bounded_int() {
 }
 ICAP_SECONDS=$(bounded_int BENCH_SECONDS 2 1 20)
 ICAP_ROUNDS=$(bounded_int BENCH_ROUNDS 6 1 15)
-SQUID_SECONDS=$(bounded_int BENCH_SQUID_SECONDS 3 1 20)
-SQUID_ROUNDS=$(bounded_int BENCH_SQUID_ROUNDS 3 1 15)
+SQUID_SECONDS=$(bounded_int BENCH_SQUID_SECONDS 4 1 20)
+SQUID_ROUNDS=$(bounded_int BENCH_SQUID_ROUNDS 5 1 15)
 ICAP_CONNECTIONS=$(bounded_int BENCH_CONNECTIONS 4 1 64)
 PARTS=${BENCH_PARTS:-micro icap squid}
 
