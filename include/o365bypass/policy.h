@@ -115,22 +115,46 @@ int o3b_policy_finish(struct o3b_policy *p, o3b_err *err);
 
 enum o3b_verdict { O3B_INSPECT = 0, O3B_BYPASS = 1 };
 
-enum o3b_reason {
-    O3B_R_TABLE = 0,     /* bypass: the table's winner, allowed by policy */
-    O3B_R_ALSO,          /* bypass: AlsoBypass */
-    O3B_R_MALFORMED,     /* inspect: refused request target */
-    O3B_R_MISMATCH,      /* inspect: Host header and URL disagree */
-    O3B_R_NEVER,         /* inspect: NeverBypass */
-    O3B_R_NOT_LISTED,    /* inspect: not in the table */
-    O3B_R_PORT,          /* inspect: listed, but not for this port */
-    O3B_R_CATEGORY,      /* inspect: category not bypassed */
-    O3B_R_AREA,          /* inspect: service area not bypassed */
-    O3B_R_OPTIONAL,      /* inspect: RequiredOnly and the set is optional */
-    O3B_R_TENANT,        /* inspect: another tenant's host */
-    O3B_R_DECRYPTED,     /* inspect: the proxy decrypted it (ssl-bump): Host unbound */
-    O3B_R_SNI_MISMATCH,  /* inspect: the TLS SNI names another host, or is malformed */
-    O3B_R_COUNT
-};
+/*
+ * Every decision reason, in enum order: X(enum value, short token for
+ * headers, logs and counters, one sentence for people).  THE list: the enum
+ * below and o3b_reason_name() / o3b_reason_text() are made from it; a new
+ * reason is one line here plus its counter row (counters.c, which does not
+ * build without it).
+ */
+// clang-format off
+#define O3B_REASONS(X)                                                                      \
+    /* bypass */                                                                            \
+    X(O3B_R_TABLE, "table",                                                                 \
+      "Microsoft lists this destination and the policy bypasses its category")             \
+    X(O3B_R_ALSO, "also-bypass", "the destination is in the local AlsoBypass list")        \
+    /* inspect */                                                                           \
+    X(O3B_R_MALFORMED, "malformed",                                                         \
+      "the request target is malformed, so it is never bypassed")                          \
+    X(O3B_R_MISMATCH, "host-mismatch",                                                      \
+      "the Host header and the URL name different destinations")                           \
+    X(O3B_R_NEVER, "never-bypass", "the destination is in the local NeverBypass list")     \
+    X(O3B_R_NOT_LISTED, "not-listed", "Microsoft's table does not list this destination")  \
+    X(O3B_R_PORT, "port", "Microsoft lists this host, but not for this port")              \
+    X(O3B_R_CATEGORY, "category",                                                           \
+      "the matching endpoint set's category is not in BypassCategories")                   \
+    X(O3B_R_AREA, "service-area",                                                           \
+      "the matching endpoint set's service area is not in ServiceAreas")                   \
+    X(O3B_R_OPTIONAL, "optional",                                                           \
+      "RequiredOnly is on and the matching endpoint set is optional")                      \
+    X(O3B_R_TENANT, "tenant",                                                               \
+      "the host names a tenant or mail domain not in TenantName / TenantDomain, or is "    \
+      "an IP literal of a set that serves every tenant")                                   \
+    X(O3B_R_DECRYPTED, "decrypted",                                                         \
+      "the proxy decrypted this request (ssl-bump): its Host is not bound to the "         \
+      "destination, so it is inspected (DecryptedRequests)")                               \
+    X(O3B_R_SNI_MISMATCH, "sni-mismatch",                                                   \
+      "the TLS server name (SNI) the client sent names another host than the request")
+// clang-format on
+
+#define O3B_REASON_ENUM(value, name, text) value,
+enum o3b_reason { O3B_REASONS(O3B_REASON_ENUM) O3B_R_COUNT };
+#undef O3B_REASON_ENUM
 
 struct o3b_decision {
     enum o3b_verdict verdict;
