@@ -1160,7 +1160,7 @@ static int write_squid(const struct o3b_export_args *a, struct o3b_export_sink *
 
 const struct o3b_export_format o3b_export_format_squid = {
     .name = "squid",
-    .usage = "[--dir DIR]",
+    .usage = "[--dir DIR] [-o FILE]",
     .help = "squid  Squid ACL files in DIR (default .), one set per group of TCP ports\n"
             "       (o365bypass-PORTS-KIND.txt): what is bypassed (domains, domains-regex,\n"
             "       dst), what must still be inspected although covered (inspect-domains,\n"

@@ -122,6 +122,100 @@ static char *pac_text(const o3b_table *t, const struct o3b_policy *p, const char
     return buf;
 }
 
+/* ---- the model ---------------------------------------------------------------------- */
+
+/* The row of the table entry with this text (the first one). */
+static size_t row_of(const o3b_export_model *m, const char *text)
+{
+    size_t n;
+    const struct o3b_export_row *rows = o3b_export_model_rows(m, &n);
+
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].source == O3B_EXPORT_TABLE && strcmp(rows[i].entry->text, text) == 0)
+            return i;
+    return SIZE_MAX;
+}
+
+static void test_model_groups_ports_where_the_listing_rows_change(void)
+{
+    o3b_table *t = table_new();
+    struct o3b_policy p;
+    o3b_export_model *m;
+    const struct o3b_export_group *g;
+    size_t n;
+    o3b_err err;
+
+    policy_new(&p, NULL, NULL, NULL);
+    m = o3b_export_model_build(t, &p, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    g = o3b_export_model_groups(m, &n);
+    CU_ASSERT_EQUAL_FATAL(n, 3); /* 25, 80, 443: every other port bypasses nothing */
+    CU_ASSERT_EQUAL(g[0].port, 25);
+    CU_ASSERT_EQUAL(g[1].port, 80);
+    CU_ASSERT_EQUAL(g[2].port, 443);
+    CU_ASSERT_EQUAL(g[2].n_ranges, 1);
+    CU_ASSERT_EQUAL(g[2].ranges[0].lo, 443);
+    CU_ASSERT_EQUAL(g[2].ranges[0].hi, 443);
+    /* the port-25 pattern wins only there; *.a.com on 80 and 443 */
+    CU_ASSERT_TRUE(o3b_export_model_wins_on(m, row_of(m, "*.smtp.a.com"), 0));
+    CU_ASSERT_FALSE(o3b_export_model_wins_on(m, row_of(m, "*.smtp.a.com"), 2));
+    CU_ASSERT_TRUE(o3b_export_model_wins_on(m, row_of(m, "*.a.com"), 1));
+    CU_ASSERT_TRUE(o3b_export_model_wins_on(m, row_of(m, "*.a.com"), 2));
+    CU_ASSERT_FALSE(o3b_export_model_wins_on(m, row_of(m, "*.a.com"), 0));
+    /* a prefix wins outside the prefixes nested in it */
+    CU_ASSERT_TRUE(o3b_export_model_wins_on(m, row_of(m, "10.1.0.0/16"), 2));
+    CU_ASSERT_TRUE(o3b_export_model_wins_on(m, row_of(m, "10.1.3.0/24"), 2));
+    o3b_export_model_free(&m);
+    CU_ASSERT_PTR_NULL(m);
+    o3b_policy_release(&p);
+    o3b_table_free(&t);
+}
+
+static const char ties_feed[] =
+    "[{\"id\": 1, \"serviceArea\": \"Exchange\", \"category\": \"Allow\", \"required\": false,"
+    "  \"tcpPorts\": \"443\", \"urls\": [\"*.opt.example\", \"*.tie.example\"],"
+    "  \"ips\": [\"10.7.0.0/16\"]},"
+    " {\"id\": 2, \"serviceArea\": \"Exchange\", \"category\": \"Allow\", \"required\": true,"
+    "  \"tcpPorts\": \"443\", \"urls\": [\"*.tie.example\"]}]";
+
+/* The rows' verdicts are o3b_decide()'s: RequiredOnly, rank ties (the first
+   set wins, the second never does) and prefixes alike. */
+static void test_model_row_verdicts_are_the_decisions_of_their_probes(void)
+{
+    o3b_err err;
+    o3b_table *t = o3b_load_json(ties_feed, strlen(ties_feed), NULL, &err);
+    const struct o3b_export_row *rows;
+    struct o3b_policy p;
+    o3b_export_model *m;
+    size_t n, opt, tie, tie2, net;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    for (int required_only = 0; required_only <= 1; required_only++) {
+        policy_new(&p, NULL, NULL, NULL);
+        p.required_only = required_only;
+        m = o3b_export_model_build(t, &p, &err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+        rows = o3b_export_model_rows(m, &n);
+        CU_ASSERT_EQUAL(n, 4);
+        opt = row_of(m, "*.opt.example");
+        tie = row_of(m, "*.tie.example");
+        net = row_of(m, "10.7.0.0/16");
+        tie2 = n - 1; /* set 2's *.tie.example, added last */
+        CU_ASSERT_STRING_EQUAL(rows[tie2].entry->text, "*.tie.example");
+        CU_ASSERT_TRUE(rows[opt].wins);
+        CU_ASSERT_EQUAL(rows[opt].verdict, required_only ? O3B_INSPECT : O3B_BYPASS);
+        CU_ASSERT_EQUAL(rows[opt].reason, required_only ? O3B_R_OPTIONAL : O3B_R_TABLE);
+        CU_ASSERT_EQUAL(rows[net].verdict, required_only ? O3B_INSPECT : O3B_BYPASS);
+        CU_ASSERT_TRUE(rows[tie].wins);   /* set 1, listed first */
+        CU_ASSERT_FALSE(rows[tie2].wins); /* set 2's: same rank, never the winner */
+        CU_ASSERT_EQUAL(rows[tie2].verdict, O3B_INSPECT);
+        CU_ASSERT_PTR_EQUAL(o3b_export_model_level(m, tie2, 0), &rows[tie]);
+        o3b_export_model_free(&m);
+        o3b_policy_release(&p);
+    }
+    o3b_table_free(&t);
+}
+
 /* ---- Squid ------------------------------------------------------------------------ */
 
 static void test_squid_collapses_hosts_under_a_kept_suffix(void)
@@ -540,6 +634,8 @@ static void test_proxy_valid_accepts_host_ipv4_and_bracketed_ipv6(void)
 }
 
 static const struct o3b_unit_test tests[] = {
+    O3B_TEST(test_model_groups_ports_where_the_listing_rows_change),
+    O3B_TEST(test_model_row_verdicts_are_the_decisions_of_their_probes),
     O3B_TEST(test_squid_collapses_hosts_under_a_kept_suffix),
     O3B_TEST(test_squid_inspects_apexes_and_lower_category_hosts),
     O3B_TEST(test_squid_writes_middle_star_and_prefix_globs_as_regexes),
