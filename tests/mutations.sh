@@ -30,6 +30,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 jobs=${O3B_MUTATION_JOBS:-2}
 t0=$SECONDS
 
+git -C "$top" rev-parse --git-dir > /dev/null 2>&1 ||
+    { echo "mutations: $top is not a git checkout (the scratch copy is of its tracked files)" >&2; exit 2; }
 if [[ -n "${O3B_MUTATION_DIR:-}" ]]; then
     scratch=$O3B_MUTATION_DIR
     mkdir -p "$scratch"
