@@ -35,8 +35,8 @@ static void lookup(const o3b_index *ix, const struct o3b_target *t, uint16_t por
     if (t->kind == O3B_KIND_NAME)
         o3b_index_lookup_host(ix, t->host, t->host_len, port, hit);
     else
-        o3b_index_lookup_addr(ix, t->kind == O3B_KIND_IPV4 ? O3B_AF_INET : O3B_AF_INET6,
-                              t->addr, port, hit);
+        o3b_index_lookup_addr(ix, t->kind == O3B_KIND_IPV4 ? O3B_AF_INET : O3B_AF_INET6, t->addr,
+                              port, hit);
 }
 
 static void set_verdict(struct o3b_decision *d, enum o3b_verdict v, enum o3b_reason r)
@@ -86,9 +86,8 @@ static bool tls_unbound(const struct o3b_policy *p, const struct o3b_target *t,
                         struct o3b_decision *d)
 {
     if (t->sni_state == O3B_SNI_BAD ||
-        (t->sni_state == O3B_SNI_OK &&
-         (t->kind != O3B_KIND_NAME || t->sni_len != t->host_len ||
-          memcmp(t->sni, t->host, t->host_len) != 0))) {
+        (t->sni_state == O3B_SNI_OK && (t->kind != O3B_KIND_NAME || t->sni_len != t->host_len ||
+                                        memcmp(t->sni, t->host, t->host_len) != 0))) {
         set_verdict(d, O3B_INSPECT, O3B_R_SNI_MISMATCH);
         return true;
     }
@@ -102,8 +101,8 @@ static bool tls_unbound(const struct o3b_policy *p, const struct o3b_target *t,
     return false;
 }
 
-void o3b_decide(const o3b_table *table, const struct o3b_policy *p,
-                const struct o3b_target *t, enum o3b_target_status st, struct o3b_decision *d)
+void o3b_decide(const o3b_table *table, const struct o3b_policy *p, const struct o3b_target *t,
+                enum o3b_target_status st, struct o3b_decision *d)
 {
     struct o3b_hit hit;
 

@@ -40,7 +40,7 @@ struct o3b_export_model {
     struct o3b_export_group *groups;
     size_t n_groups;
     struct o3b_port_range *ranges; /* every group's ranges, one slice each */
-    bool *wins_on; /* n_rows * n_groups */
+    bool *wins_on;                 /* n_rows * n_groups */
 };
 
 /* ---- probes ---------------------------------------------------------------------------- */
@@ -70,7 +70,7 @@ static const struct o3b_policy *view_of(const o3b_export_model *m, const struct 
     if (r->source == O3B_EXPORT_ALSO)
         return &m->also_view;
     return r->entry->kind == O3B_ENTRY_CIDR4 || r->entry->kind == O3B_ENTRY_CIDR6 ? &m->ip_view
-                                                                                : &m->host_view;
+                                                                                  : &m->host_view;
 }
 
 /* Does o3b_decide() answer `host` with row r's entry?  Its decision in d. */
@@ -98,8 +98,8 @@ static bool fill_pattern(const char *pat, const char *fill, char *out, size_t si
     return true;
 }
 
-static bool probe_host_row(const o3b_export_model *m, const struct o3b_export_row *r,
-                           uint16_t port, struct o3b_decision *d)
+static bool probe_host_row(const o3b_export_model *m, const struct o3b_export_row *r, uint16_t port,
+                           struct o3b_decision *d)
 {
     static const char *const fills[] = {"o3b-probe", "o3b-probe.o3b-probe", "x"};
     char host[2 * O3B_HOST_MAX];
@@ -145,8 +145,8 @@ static bool probe_addr(const o3b_export_model *m, const struct o3b_export_row *r
 
 /* A prefix row: its first, second and last addresses, then the address
    after each more specific prefix of the same index inside it. */
-static bool probe_cidr_row(const o3b_export_model *m, const struct o3b_export_row *r,
-                           uint16_t port, struct o3b_decision *d)
+static bool probe_cidr_row(const o3b_export_model *m, const struct o3b_export_row *r, uint16_t port,
+                           struct o3b_decision *d)
 {
     const struct o3b_cidr *c = &r->entry->cidr;
     size_t len = c->family == O3B_AF_INET ? 4 : 16, n;
@@ -310,8 +310,7 @@ static size_t group_for(o3b_export_model *m, bool *seen, const bool *flags, uint
 
 /* Lay the intervals out as each group's ascending ranges (adjacent ones
    joined).  gid[k] is interval k's group, SIZE_MAX for none. */
-static void lay_out_ranges(o3b_export_model *m, const uint32_t *pts, const size_t *gid,
-                           size_t n_iv)
+static void lay_out_ranges(o3b_export_model *m, const uint32_t *pts, const size_t *gid, size_t n_iv)
 {
     size_t used = 0;
 

@@ -183,8 +183,7 @@ static void pac_policy_comment(FILE *out, const struct o3b_policy *p)
     for (size_t i = 0; i < p->n_domains; i++)
         fprintf(out, " %s", p->domains[i]);
     fputs(p->n_domains ? "" : " (none)", out);
-    fputs(p->n_tenants || p->n_domains ? " (tenant pinning on)\n" : " (no tenant pinning)\n",
-          out);
+    fputs(p->n_tenants || p->n_domains ? " (tenant pinning on)\n" : " (no tenant pinning)\n", out);
 }
 
 static void pac_header(FILE *out, const o3b_export_model *m, const char *generator)
@@ -241,8 +240,8 @@ static void pac_tenants(FILE *out, const struct o3b_policy *p)
 
 /* ---- the file -------------------------------------------------------------------------- */
 
-int o3b_export_pac(FILE *out, const o3b_export_model *m, const char *proxy,
-                   const char *generator, o3b_err *err)
+int o3b_export_pac(FILE *out, const o3b_export_model *m, const char *proxy, const char *generator,
+                   o3b_err *err)
 {
     if (proxy == NULL)
         proxy = O3B_PAC_DEFAULT_PROXY;

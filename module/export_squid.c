@@ -949,8 +949,8 @@ static void conf_list_acls(const o3b_squid_export *x, size_t g, const char *dir,
 
 /* "acl NAME any-of" over the group's non-empty lists in [from, to) and
    `extra` (another ACL, or NULL); false when there is nothing to name. */
-static bool conf_any_of(const o3b_squid_export *x, size_t g, bool tls, const char *name,
-                        int from, int to, const char *extra, FILE *out)
+static bool conf_any_of(const o3b_squid_export *x, size_t g, bool tls, const char *name, int from,
+                        int to, const char *extra, FILE *out)
 {
     char acl[200];
     bool any = extra != NULL;
@@ -995,7 +995,7 @@ static void conf_group(const o3b_squid_export *x, size_t g, const char *dir, boo
     snprintf(inspect, sizeof inspect, "o365bypass_%s%s_inspect", grp->label, mid);
     conf_any_of(x, g, tls, listed, O3B_SQUID_DOMAINS, O3B_SQUID_INSPECT_DOMAINS, NULL, out);
     conf_any_of(x, g, tls, inspect, O3B_SQUID_INSPECT_DOMAINS, O3B_SQUID_PINNED,
-                               grp->list[O3B_SQUID_PINNED].n ? pinned : NULL, out);
+                grp->list[O3B_SQUID_PINNED].n ? pinned : NULL, out);
 }
 
 /* Has the group anything to inspect although listed (conf_group's NAME_inspect)? */
@@ -1021,15 +1021,14 @@ static void conf_groups(const o3b_squid_export *x, const char *dir, bool tls, co
     }
     fputs("\n# Listed on its ports (the groups ORed), and to inspect although listed.\n", out);
     if (x->n_groups == 0)
-        fprintf(out, "acl %s %s %s.invalid\n", name, tls ? "ssl::server_name" : "dstdomain",
-                name);
+        fprintf(out, "acl %s %s %s.invalid\n", name, tls ? "ssl::server_name" : "dstdomain", name);
     for (size_t g = 0; g < x->n_groups; g++)
         fprintf(out, "acl %s all-of o365bypass_%s_port o365bypass_%s%s_listed\n", name,
                 x->groups[g].label, x->groups[g].label, mid);
     for (size_t g = 0; g < x->n_groups; g++)
         if (group_inspects(&x->groups[g]))
-            fprintf(out, "acl %s_inspect all-of o365bypass_%s_port o365bypass_%s%s_inspect\n",
-                    name, x->groups[g].label, x->groups[g].label, mid);
+            fprintf(out, "acl %s_inspect all-of o365bypass_%s_port o365bypass_%s%s_inspect\n", name,
+                    x->groups[g].label, x->groups[g].label, mid);
     if (!tls)
         fprintf(out, "acl %s_inspect all-of o365bypass_decrypted\n", name);
     else if (!any_inspect)
@@ -1100,8 +1099,7 @@ int o3b_squid_export_tls_conf(const o3b_squid_export *x, const char *abs_dir, FI
 
 /* ---- the format ------------------------------------------------------------------------ */
 
-typedef int (*render_fn)(const o3b_squid_export *x, size_t g, int l, const char *dir,
-                         FILE *out);
+typedef int (*render_fn)(const o3b_squid_export *x, size_t g, int l, const char *dir, FILE *out);
 
 /* One output: `name` NULL is the main one. */
 static int emit(struct o3b_export_sink *s, const char *name, render_fn fn,

@@ -56,9 +56,9 @@ struct o3b_export_row {
     const struct o3b_index_entry *entry; /* borrowed: from the table's or the list's index */
     const o3b_index *ix;                 /* that index (the entry's ports) */
     enum o3b_export_source source;
-    const struct o3b_set *set;           /* TABLE rows: the entry's set; else NULL */
-    bool wins;                           /* o3b_decide() chose this row for a probe */
-    enum o3b_verdict verdict;            /* its answer then (O3B_INSPECT when !wins) */
+    const struct o3b_set *set; /* TABLE rows: the entry's set; else NULL */
+    bool wins;                 /* o3b_decide() chose this row for a probe */
+    enum o3b_verdict verdict;  /* its answer then (O3B_INSPECT when !wins) */
     enum o3b_reason reason;
 };
 
@@ -124,8 +124,8 @@ struct o3b_export_sink {
 };
 
 struct o3b_export_option {
-    const char *name;    /* "proxy" (--proxy VALUE) */
-    const char *metavar; /* "HOST:PORT" */
+    const char *name;                 /* "proxy" (--proxy VALUE) */
+    const char *metavar;              /* "HOST:PORT" */
     bool (*valid)(const char *value); /* NULL: any value */
 };
 
@@ -170,8 +170,8 @@ bool o3b_export_proxy_valid(const char *s);
  * `generator` (may be NULL) goes into the header comment.  Returns 0, or -1
  * with `err` set (invalid proxy, write error).
  */
-int o3b_export_pac(FILE *out, const o3b_export_model *m, const char *proxy,
-                   const char *generator, o3b_err *err);
+int o3b_export_pac(FILE *out, const o3b_export_model *m, const char *proxy, const char *generator,
+                   o3b_err *err);
 
 /* ---- Squid (export_squid.c) ------------------------------------------------------------ */
 
@@ -222,8 +222,7 @@ char *o3b_squid_file_name(const o3b_squid_export *x, size_t g, enum o3b_squid_li
 
 /* Write one list as a Squid ACL file: '#' comment lines, then one item per
    line.  Returns 0 or -1 (write error). */
-int o3b_squid_export_write(const o3b_squid_export *x, size_t g, enum o3b_squid_list l,
-                           FILE *out);
+int o3b_squid_export_write(const o3b_squid_export *x, size_t g, enum o3b_squid_list l, FILE *out);
 
 /*
  * Write the squid.conf snippet that loads the files from `abs_dir` (acl

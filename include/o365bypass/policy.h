@@ -50,8 +50,8 @@
 
 /* A NeverBypass or AlsoBypass list: host patterns and CIDRs. */
 struct o3b_hostlist {
-    o3b_index *ix;          /* NULL while empty */
-    o3b_index_builder *b;   /* while collecting */
+    o3b_index *ix;        /* NULL while empty */
+    o3b_index_builder *b; /* while collecting */
     size_t n;
 };
 
@@ -66,10 +66,10 @@ enum o3b_decrypted_mode {
 const char *o3b_decrypted_mode_name(enum o3b_decrypted_mode m);
 
 struct o3b_policy {
-    unsigned categories;    /* bit (1 << enum o3b_category) */
-    unsigned areas;         /* bit (1 << enum o3b_area) */
+    unsigned categories; /* bit (1 << enum o3b_category) */
+    unsigned areas;      /* bit (1 << enum o3b_area) */
     bool required_only;
-    uint8_t decrypted;      /* enum o3b_decrypted_mode */
+    uint8_t decrypted; /* enum o3b_decrypted_mode */
     struct o3b_hostlist never, also;
     char *tenants[O3B_MAX_TENANTS]; /* lowercase, malloc'd */
     size_t n_tenants;
@@ -159,14 +159,14 @@ enum o3b_reason { O3B_REASONS(O3B_REASON_ENUM) O3B_R_COUNT };
 struct o3b_decision {
     enum o3b_verdict verdict;
     enum o3b_reason reason;
-    enum o3b_target_status target_status;   /* for MALFORMED / MISMATCH */
-    const struct o3b_set *set;              /* the table's winner (or the set
-                                               listed at the top level), or NULL */
-    const struct o3b_index_entry *entry;    /* matching table or list entry, or NULL */
-    unsigned candidates;                    /* entries at the winning level */
-    const struct o3b_target *target;        /* the target decided on (NULL when it
-                                               was refused); borrowed */
-    const char *detail;                     /* static extra word for the header, or NULL */
+    enum o3b_target_status target_status; /* for MALFORMED / MISMATCH */
+    const struct o3b_set *set;            /* the table's winner (or the set
+                                             listed at the top level), or NULL */
+    const struct o3b_index_entry *entry;  /* matching table or list entry, or NULL */
+    unsigned candidates;                  /* entries at the winning level */
+    const struct o3b_target *target;      /* the target decided on (NULL when it
+                                             was refused); borrowed */
+    const char *detail;                   /* static extra word for the header, or NULL */
 };
 
 /*
@@ -194,9 +194,8 @@ const char *o3b_reason_text(enum o3b_reason r);
  * nothing bypassed except AlsoBypass).  Pointers in `d` live as long as the
  * table and the policy.
  */
-void o3b_decide(const o3b_table *table, const struct o3b_policy *p,
-                const struct o3b_target *target, enum o3b_target_status st,
-                struct o3b_decision *d);
+void o3b_decide(const o3b_table *table, const struct o3b_policy *p, const struct o3b_target *target,
+                enum o3b_target_status st, struct o3b_decision *d);
 
 /* Was this request decrypted by the proxy (rule 3)? */
 bool o3b_target_decrypted(const struct o3b_target *t);

@@ -52,8 +52,8 @@ static int print_help(const struct cli_ctx *ctx)
 struct cli_sink {
     struct o3b_export_sink sink; /* first: the writer sees only this */
     struct cli_ctx *ctx;
-    const char *out_path;        /* -o FILE, or NULL: stdout */
-    char name[256];              /* the open output's file name, "" for the main one */
+    const char *out_path; /* -o FILE, or NULL: stdout */
+    char name[256];       /* the open output's file name, "" for the main one */
     char *buf;
     size_t len;
     FILE *mem;

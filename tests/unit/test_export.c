@@ -253,8 +253,8 @@ static void test_squid_inspects_apexes_and_lower_category_hosts(void)
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "a.com"));          /* apex */
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "sharepoint.com")); /* apex */
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "protection.outlook.com"));
-    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "b.a.com"));        /* Default */
-    CU_ASSERT_FALSE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "d.a.com"));       /* bypassed */
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "b.a.com"));  /* Default */
+    CU_ASSERT_FALSE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "d.a.com")); /* bypassed */
     CU_ASSERT_EQUAL(count_of(x, O3B_SQUID_INSPECT_DOMAINS), 4);
     /* more specific patterns that are not bypassed on 80/443 */
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_REGEX, "\\.c\\.a\\.com$"));
@@ -327,8 +327,8 @@ static void test_squid_pins_tenant_namespaces_to_your_hosts(void)
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_PINNED_OWN, "^contoso-myfiles\\.sharepoint\\.com$"));
     CU_ASSERT_TRUE(
         has_item(x, O3B_SQUID_PINNED_OWN, "^autodiscover\\.contoso\\.onmicrosoft\\.com$"));
-    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_PINNED_OWN,
-                            "^contoso-com\\.mail\\.protection\\.outlook\\.com$"));
+    CU_ASSERT_TRUE(
+        has_item(x, O3B_SQUID_PINNED_OWN, "^contoso-com\\.mail\\.protection\\.outlook\\.com$"));
     CU_ASSERT_FALSE(has_item(x, O3B_SQUID_PINNED_OWN, "^evil\\.sharepoint\\.com$"));
     /* the front doors of every tenant */
     CU_ASSERT_FALSE(has_item(x, O3B_SQUID_DST, "13.107.136.0/22"));
@@ -359,7 +359,7 @@ static void test_squid_writes_never_bypass_slash_zero_as_squid_reads_it(void)
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DST, "::fffe:0:0/96"));
     for (size_t i = 0; i < count_of(x, O3B_SQUID_INSPECT_DST); i++)
         v6 += strchr(item_of(x, O3B_SQUID_INSPECT_DST, i), ':') != NULL;
-    CU_ASSERT_EQUAL(v6, 96); /* ::/0 without ::ffff:0:0/96 */
+    CU_ASSERT_EQUAL(v6, 96);                                   /* ::/0 without ::ffff:0:0/96 */
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_REGEX, "$")); /* every name */
     o3b_squid_export_free(&x);
     o3b_policy_release(&p);
@@ -417,7 +417,8 @@ static void test_squid_files_and_conf_name_every_list(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "TCP ports 443."));
     conf = conf_text(x, "/etc/squid/o365", false);
     CU_ASSERT_PTR_NOT_NULL(strstr(
-        conf, "acl o365bypass_443_domains dstdomain -n \"/etc/squid/o365/o365bypass-443-domains.txt\""));
+        conf,
+        "acl o365bypass_443_domains dstdomain -n \"/etc/squid/o365/o365bypass-443-domains.txt\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(conf, "acl o365bypass_443_port port 443\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(conf, "acl o365bypass_443_listed any-of o365bypass_443_domains"));
     CU_ASSERT_PTR_NOT_NULL(
@@ -475,8 +476,7 @@ static void test_squid_keeps_each_entry_on_its_ports(void)
     policy_new(&p, NULL, NULL, NULL);
     x = squid_for(t, &p);
     CU_ASSERT_EQUAL(o3b_squid_export_groups(x), 3); /* 25, 80, 443 */
-    CU_ASSERT_STRING_EQUAL(o3b_squid_export_group_label(x, o3b_squid_export_group_of(x, 25)),
-                           "25");
+    CU_ASSERT_STRING_EQUAL(o3b_squid_export_group_label(x, o3b_squid_export_group_of(x, 25)), "25");
     CU_ASSERT_EQUAL(o3b_squid_export_group_of(x, 8443), SIZE_MAX);
     CU_ASSERT_EQUAL(o3b_squid_export_group_of(x, 26), SIZE_MAX);
     CU_ASSERT_TRUE(has_item_on(x, 25, O3B_SQUID_DOMAINS, ".smtp.a.com"));
@@ -509,9 +509,10 @@ static void test_squid_tls_file_splices_the_lists_at_step_one(void)
                                        "\"/etc/squid/o365/o365bypass-443-domains.txt\"\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(tls, "acl o365bypass_443_sni_domains_regex "
                                        "ssl::server_name_regex -i "));
-    CU_ASSERT_PTR_NOT_NULL(strstr(tls, "acl o365bypass_443_tls_listed any-of "
-                                       "o365bypass_443_sni_domains o365bypass_443_sni_domains_regex "
-                                       "o365bypass_443_dst\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(tls,
+                                  "acl o365bypass_443_tls_listed any-of "
+                                  "o365bypass_443_sni_domains o365bypass_443_sni_domains_regex "
+                                  "o365bypass_443_dst\n"));
     CU_ASSERT_PTR_NOT_NULL(
         strstr(tls, "acl o365bypass_tls all-of o365bypass_25_port o365bypass_25_tls_listed\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(tls, "acl o365bypass_step1 at_step SslBump1\n"
@@ -553,13 +554,15 @@ static void test_pac_has_the_decision_function_and_one_row_per_entry(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(pac, "var O3B_TENANTS = [];"));
     CU_ASSERT_PTR_NOT_NULL(strstr(pac, "var O3B_MX_LABELS = [];"));
     /* port first: the rows listing the port, then the most specific */
-    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "if (!o3bPortIn(e[ports], port) || !matches(e, h)) continue;"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(pac, "if (!o3bPortIn(e[ports], port) || !matches(e, h)) continue;"));
     /* tenant.c's namespaces and forms */
     CU_ASSERT_PTR_NOT_NULL(strstr(pac, "[\"sharepoint.com\", 1]"));
     CU_ASSERT_PTR_NOT_NULL(strstr(pac, "[\"mail.protection.outlook.com\", 3]"));
     CU_ASSERT_PTR_NOT_NULL(strstr(pac, "[\"mx.microsoft\", 4]"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "var O3B_TENANT_FORMS = [[], [\"\", \"-my\", \"-files\", "
-                                       "\"-myfiles\"], [\"\", \".mail\", \".partner\"], [\"\"], [\"\"]];"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(pac, "var O3B_TENANT_FORMS = [[], [\"\", \"-my\", \"-files\", "
+                    "\"-myfiles\"], [\"\", \".mail\", \".partner\"], [\"\"], [\"\"]];"));
     free(pac);
     o3b_policy_release(&p);
     o3b_table_free(&t);
