@@ -60,9 +60,8 @@ bool o3b_ipv6_embeds_ipv4(const uint8_t a[16])
     static const uint8_t zero10[10] = {0};
     static const uint8_t nat64[12] = {0x00, 0x64, 0xff, 0x9b};
 
-    if (memcmp(a, zero10, 10) == 0 && ((a[10] == 0xff && a[11] == 0xff) ||
-                                       (a[10] == 0 && a[11] == 0 &&
-                                        (a[12] | a[13]) != 0)))
+    if (memcmp(a, zero10, 10) == 0 &&
+        ((a[10] == 0xff && a[11] == 0xff) || (a[10] == 0 && a[11] == 0 && (a[12] | a[13]) != 0)))
         return true; /* ::ffff:a.b.c.d mapped, ::a.b.c.d compatible (not :: or ::1) */
     return memcmp(a, nat64, 12) == 0;
 }

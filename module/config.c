@@ -22,8 +22,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "o365bypass/instance.h"
 #include "o365bypass/cidr.h"
+#include "o365bypass/instance.h"
 #include "o365bypass/table.h"
 
 #define PREFIX "o365bypass."
@@ -105,8 +105,8 @@ static int onoff(const char *const *argv, bool *out, o3b_err *err)
     if (strcasecmp(v, "on") == 0 || strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
         strcmp(v, "1") == 0)
         *out = true;
-    else if (strcasecmp(v, "off") == 0 || strcasecmp(v, "no") == 0 ||
-             strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0)
+    else if (strcasecmp(v, "off") == 0 || strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 ||
+             strcmp(v, "0") == 0)
         *out = false;
     else {
         o3b_err_set(err, "'%s' is not on or off", v);
@@ -151,7 +151,6 @@ static int url_ok(const char *v)
     return (strncasecmp(v, "http://", 7) == 0 && v[7] != '\0' && v[7] != '/') ||
            (strncasecmp(v, "https://", 8) == 0 && v[8] != '\0' && v[8] != '/');
 }
-
 
 /* ---- where a row's value lands ------------------------------------------------ */
 
@@ -206,8 +205,8 @@ static int set_path(struct o3b_config *c, const struct o3b_directive *d, const c
     return set_string(str_slot(c, d), v, err);
 }
 
-static int set_integer(struct o3b_config *c, const struct o3b_directive *d,
-                       const char *const *argv, o3b_err *err)
+static int set_integer(struct o3b_config *c, const struct o3b_directive *d, const char *const *argv,
+                       o3b_err *err)
 {
     long v;
 
@@ -217,8 +216,8 @@ static int set_integer(struct o3b_config *c, const struct o3b_directive *d,
     return 0;
 }
 
-static int set_onoff(struct o3b_config *c, const struct o3b_directive *d,
-                     const char *const *argv, o3b_err *err)
+static int set_onoff(struct o3b_config *c, const struct o3b_directive *d, const char *const *argv,
+                     o3b_err *err)
 {
     return onoff(argv, bool_slot(c, d), err);
 }
@@ -306,15 +305,17 @@ static int check_service_url(const struct o3b_config *c, o3b_err *err)
     if (strncasecmp(c->service_url, "http://", 7) != 0 || c->allow_http_service_url ||
         url_host_is_loopback(c->service_url))
         return 0;
-    o3b_err_set(err, PREFIX "ServiceURL: '%s' is plain http to a host that is not loopback, "
-                     "so anyone on the path could write the endpoint table: use https://, a "
-                     "mirror on 127.0.0.0/8, [::1] or localhost, or set " PREFIX
-                     "AllowHttpServiceURL on", c->service_url);
+    o3b_err_set(err,
+                PREFIX "ServiceURL: '%s' is plain http to a host that is not loopback, "
+                       "so anyone on the path could write the endpoint table: use https://, a "
+                       "mirror on 127.0.0.0/8, [::1] or localhost, or set " PREFIX
+                       "AllowHttpServiceURL on",
+                c->service_url);
     return -1;
 }
 
-static int d_refresh(struct o3b_config *c, const struct o3b_directive *d,
-                     const char *const *argv, o3b_err *err)
+static int d_refresh(struct o3b_config *c, const struct o3b_directive *d, const char *const *argv,
+                     o3b_err *err)
 {
     long v;
 
@@ -352,8 +353,8 @@ static int d_categories(struct o3b_config *c, const struct o3b_directive *d,
 }
 
 /* The areas named (besides All), as the web service's parameter. */
-static int areas_of(char it[][128], size_t n, unsigned *mask, bool *all, char *param,
-                    size_t size, o3b_err *err)
+static int areas_of(char it[][128], size_t n, unsigned *mask, bool *all, char *param, size_t size,
+                    o3b_err *err)
 {
     *mask = 0;
     *all = false;
@@ -402,8 +403,8 @@ static int d_areas(struct o3b_config *c, const struct o3b_directive *d, const ch
 }
 
 /* DecryptedRequests: a one-of stored as the policy's enum, not as text. */
-static int d_decrypted(struct o3b_config *c, const struct o3b_directive *d,
-                       const char *const *argv, o3b_err *err)
+static int d_decrypted(struct o3b_config *c, const struct o3b_directive *d, const char *const *argv,
+                       o3b_err *err)
 {
     const char *v;
 
@@ -448,8 +449,8 @@ static int d_also(struct o3b_config *c, const struct o3b_directive *d, const cha
     return add_items(c, argv, o3b_policy_add_also, err);
 }
 
-static int d_tenants(struct o3b_config *c, const struct o3b_directive *d,
-                     const char *const *argv, o3b_err *err)
+static int d_tenants(struct o3b_config *c, const struct o3b_directive *d, const char *const *argv,
+                     o3b_err *err)
 {
     (void)d;
     return add_items(c, argv, o3b_policy_add_tenant, err);
@@ -462,8 +463,8 @@ static int d_tenant_domains(struct o3b_config *c, const struct o3b_directive *d,
     return add_items(c, argv, o3b_policy_add_tenant_domain, err);
 }
 
-static int d_client_id(struct o3b_config *c, const struct o3b_directive *d,
-                       const char *const *argv, o3b_err *err)
+static int d_client_id(struct o3b_config *c, const struct o3b_directive *d, const char *const *argv,
+                       o3b_err *err)
 {
     const char *v;
 
@@ -474,8 +475,10 @@ static int d_client_id(struct o3b_config *c, const struct o3b_directive *d,
         return -1;
     }
     if (strcasecmp(v, "b10c5ed1-bad1-445f-b386-b919946339a7") == 0) {
-        o3b_err_set(err, "'%s' is the example GUID from Microsoft's documentation, which the "
-                         "service may block; use your own (or leave it unset)", v);
+        o3b_err_set(err,
+                    "'%s' is the example GUID from Microsoft's documentation, which the "
+                    "service may block; use your own (or leave it unset)",
+                    v);
         return -1;
     }
     return set_string(str_slot(c, d), v, err);
@@ -507,8 +510,7 @@ static const char *instance_choice(unsigned i)
 static const char *category_choice(unsigned i)
 {
     /* highest first, as people write them */
-    return i < O3B_CAT_COUNT ? o3b_category_name((enum o3b_category)(O3B_CAT_COUNT - 1 - i))
-                             : NULL;
+    return i < O3B_CAT_COUNT ? o3b_category_name((enum o3b_category)(O3B_CAT_COUNT - 1 - i)) : NULL;
 }
 
 static const char *decrypted_choice(unsigned i)
@@ -629,16 +631,30 @@ char *o3b_directive_describe(const struct o3b_directive *d, char *buf, size_t si
 
     join_choices(d, "|", choices, sizeof choices);
     switch (d->type) {
-    case O3B_DT_PATH: snprintf(buf, size, "absolute path%s", none); break;
-    case O3B_DT_URL: snprintf(buf, size, "http(s) URL%s", none); break;
+    case O3B_DT_PATH:
+        snprintf(buf, size, "absolute path%s", none);
+        break;
+    case O3B_DT_URL:
+        snprintf(buf, size, "http(s) URL%s", none);
+        break;
     case O3B_DT_INTEGER:
         snprintf(buf, size, "integer %ld..%ld %s", d->min, d->max, d->unit);
         break;
-    case O3B_DT_ONOFF: snprintf(buf, size, "on|off"); break;
-    case O3B_DT_ENUM: snprintf(buf, size, "one of %s", choices); break;
-    case O3B_DT_ENUM_SET: snprintf(buf, size, "one or more of %s", choices); break;
-    case O3B_DT_LIST: snprintf(buf, size, "list, repeatable"); break;
-    default: snprintf(buf, size, "text"); break;
+    case O3B_DT_ONOFF:
+        snprintf(buf, size, "on|off");
+        break;
+    case O3B_DT_ENUM:
+        snprintf(buf, size, "one of %s", choices);
+        break;
+    case O3B_DT_ENUM_SET:
+        snprintf(buf, size, "one or more of %s", choices);
+        break;
+    case O3B_DT_LIST:
+        snprintf(buf, size, "list, repeatable");
+        break;
+    default:
+        snprintf(buf, size, "text");
+        break;
     }
     return buf;
 }
@@ -688,8 +704,7 @@ void o3b_config_release(struct o3b_config *c)
     o3b_policy_init(&c->policy);
 }
 
-int o3b_config_set(struct o3b_config *c, const char *name, const char *const *argv,
-                   o3b_err *err)
+int o3b_config_set(struct o3b_config *c, const char *name, const char *const *argv, o3b_err *err)
 {
     const struct o3b_directive *d = o3b_directive_find(name);
 

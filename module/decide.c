@@ -13,34 +13,11 @@
 #include "o365bypass/policy.h"
 #include "o365bypass/tenant.h"
 
-static const char *const reason_names[O3B_R_COUNT] = {
-    [O3B_R_TABLE] = "table",         [O3B_R_ALSO] = "also-bypass",
-    [O3B_R_MALFORMED] = "malformed", [O3B_R_MISMATCH] = "host-mismatch",
-    [O3B_R_NEVER] = "never-bypass",  [O3B_R_NOT_LISTED] = "not-listed",
-    [O3B_R_PORT] = "port",           [O3B_R_CATEGORY] = "category",
-    [O3B_R_AREA] = "service-area",   [O3B_R_OPTIONAL] = "optional",
-    [O3B_R_TENANT] = "tenant",       [O3B_R_DECRYPTED] = "decrypted",
-    [O3B_R_SNI_MISMATCH] = "sni-mismatch",
-};
-
-static const char *const reason_texts[O3B_R_COUNT] = {
-    [O3B_R_TABLE] = "Microsoft lists this destination and the policy bypasses its category",
-    [O3B_R_ALSO] = "the destination is in the local AlsoBypass list",
-    [O3B_R_MALFORMED] = "the request target is malformed, so it is never bypassed",
-    [O3B_R_MISMATCH] = "the Host header and the URL name different destinations",
-    [O3B_R_NEVER] = "the destination is in the local NeverBypass list",
-    [O3B_R_NOT_LISTED] = "Microsoft's table does not list this destination",
-    [O3B_R_PORT] = "Microsoft lists this host, but not for this port",
-    [O3B_R_CATEGORY] = "the matching endpoint set's category is not in BypassCategories",
-    [O3B_R_AREA] = "the matching endpoint set's service area is not in ServiceAreas",
-    [O3B_R_OPTIONAL] = "RequiredOnly is on and the matching endpoint set is optional",
-    [O3B_R_TENANT] = ("the host names a tenant or mail domain not in TenantName / "
-                      "TenantDomain, or is an IP literal of a set that serves every tenant"),
-    [O3B_R_DECRYPTED] = ("the proxy decrypted this request (ssl-bump): its Host is not bound "
-                         "to the destination, so it is inspected (DecryptedRequests)"),
-    [O3B_R_SNI_MISMATCH] =
-        "the TLS server name (SNI) the client sent names another host than the request",
-};
+/* The names and texts of O3B_REASONS (policy.h), by enum value. */
+#define REASON_NAME(value, name, text) [value] = name,
+#define REASON_TEXT(value, name, text) [value] = text,
+static const char *const reason_names[O3B_R_COUNT] = {O3B_REASONS(REASON_NAME)};
+static const char *const reason_texts[O3B_R_COUNT] = {O3B_REASONS(REASON_TEXT)};
 
 const char *o3b_reason_name(enum o3b_reason r)
 {
@@ -58,8 +35,8 @@ static void lookup(const o3b_index *ix, const struct o3b_target *t, uint16_t por
     if (t->kind == O3B_KIND_NAME)
         o3b_index_lookup_host(ix, t->host, t->host_len, port, hit);
     else
-        o3b_index_lookup_addr(ix, t->kind == O3B_KIND_IPV4 ? O3B_AF_INET : O3B_AF_INET6,
-                              t->addr, port, hit);
+        o3b_index_lookup_addr(ix, t->kind == O3B_KIND_IPV4 ? O3B_AF_INET : O3B_AF_INET6, t->addr,
+                              port, hit);
 }
 
 static void set_verdict(struct o3b_decision *d, enum o3b_verdict v, enum o3b_reason r)
@@ -109,9 +86,8 @@ static bool tls_unbound(const struct o3b_policy *p, const struct o3b_target *t,
                         struct o3b_decision *d)
 {
     if (t->sni_state == O3B_SNI_BAD ||
-        (t->sni_state == O3B_SNI_OK &&
-         (t->kind != O3B_KIND_NAME || t->sni_len != t->host_len ||
-          memcmp(t->sni, t->host, t->host_len) != 0))) {
+        (t->sni_state == O3B_SNI_OK && (t->kind != O3B_KIND_NAME || t->sni_len != t->host_len ||
+                                        memcmp(t->sni, t->host, t->host_len) != 0))) {
         set_verdict(d, O3B_INSPECT, O3B_R_SNI_MISMATCH);
         return true;
     }
@@ -125,8 +101,8 @@ static bool tls_unbound(const struct o3b_policy *p, const struct o3b_target *t,
     return false;
 }
 
-void o3b_decide(const o3b_table *table, const struct o3b_policy *p,
-                const struct o3b_target *t, enum o3b_target_status st, struct o3b_decision *d)
+void o3b_decide(const o3b_table *table, const struct o3b_policy *p, const struct o3b_target *t,
+                enum o3b_target_status st, struct o3b_decision *d)
 {
     struct o3b_hit hit;
 

@@ -47,7 +47,7 @@
 struct fetch_state {
     char *body;
     size_t len;
-    size_t cap;              /* allocated bytes of body */
+    size_t cap; /* allocated bytes of body */
     size_t max_bytes;
     bool over_cap;
     long retry_after_s;
@@ -86,7 +86,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 
     if (n > st->max_bytes - st->len) {
         st->over_cap = true;
-        return 0;               /* CURLE_WRITE_ERROR: abort now */
+        return 0; /* CURLE_WRITE_ERROR: abort now */
     }
     if (!body_reserve(st, st->len + n))
         return 0;
@@ -118,8 +118,7 @@ static long retry_after_seconds(const char *value)
 }
 
 /* The value of header line `line` (length n) if it is `name:`, trimmed, in out. */
-static bool header_value(const char *line, size_t n, const char *name, char *out,
-                         size_t out_size)
+static bool header_value(const char *line, size_t n, const char *name, char *out, size_t out_size)
 {
     size_t name_len = strlen(name);
     size_t start, stop;
@@ -146,7 +145,7 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userp)
     char value[128];
 
     if (n >= 5 && strncmp(line, "HTTP/", 5) == 0)
-        st->retry_after_s = -1;     /* a new response (after a redirect or 100) */
+        st->retry_after_s = -1; /* a new response (after a redirect or 100) */
     else if (header_value(line, n, "Retry-After", value, sizeof value))
         st->retry_after_s = retry_after_seconds(value);
     return n;
@@ -175,8 +174,8 @@ static CURLcode set_protocols(CURL *h, const char *url)
         return rc;
     return curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, tls ? "https" : "http,https");
 #else
-    if ((rc = curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)))
-        != CURLE_OK)
+    if ((rc = curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS))) !=
+        CURLE_OK)
         return rc;
     return curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS,
                             tls ? (long)CURLPROTO_HTTPS : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
@@ -296,8 +295,8 @@ static CURLcode perform_without_sigpipe(CURL *h)
     return rc;
 }
 
-int o3b_fetch(const char *url, const struct o3b_fetch_opts *opts,
-              struct o3b_fetch_result *out, o3b_err *err)
+int o3b_fetch(const char *url, const struct o3b_fetch_opts *opts, struct o3b_fetch_result *out,
+              o3b_err *err)
 {
     const struct o3b_fetch_opts *o = opts;
     struct fetch_state st = {.retry_after_s = -1};

@@ -29,9 +29,9 @@
 #define O3B_LOG_PREFIX "o365bypass: "
 
 /* ci_debug_printf is a bare `if` in 0.5.10: make it one statement. */
-#define O3B_LOG(level, ...)                          \
-    do {                                             \
-        ci_debug_printf((level), O3B_LOG_PREFIX __VA_ARGS__); \
+#define O3B_LOG(level, ...)                                                                        \
+    do {                                                                                           \
+        ci_debug_printf((level), O3B_LOG_PREFIX __VA_ARGS__);                                      \
     } while (0)
 
 /* Log levels used throughout (see README "Logs"): what happened (start-up

@@ -98,8 +98,10 @@ static int publish(o3b_table *t, const char *why)
     o3b_table_get_counts(t, &c);
     o3b_table_tag(t, tag, sizeof tag);
     if (o3b_snapshot_publish_or_keep(&o3b_g_snapshot, &t, PUBLISH_WAIT_MS) != 0) {
-        O3B_LOG(O3B_LOG_ERROR, "%s: table %s not published: old readers still busy; "
-                "retrying at the next tick\n", why, tag);
+        O3B_LOG(O3B_LOG_ERROR,
+                "%s: table %s not published: old readers still busy; "
+                "retrying at the next tick\n",
+                why, tag);
         o3b_table_free(&aside);
         aside = t;
         snprintf(aside_why, sizeof aside_why, "%s (retried)", why);
@@ -416,8 +418,7 @@ static void start_refresher(void)
 
 static void register_commands(void)
 {
-    ci_command_register_ctl_cmd(CMD_REFRESH, CI_CMD_MONITOR_PROC | CI_CMD_CHILDS_PROC,
-                                cmd_refresh);
+    ci_command_register_ctl_cmd(CMD_REFRESH, CI_CMD_MONITOR_PROC | CI_CMD_CHILDS_PROC, cmd_refresh);
     ci_command_register_ctl_cmd(CMD_RELOAD, CI_CMD_MONITOR_PROC | CI_CMD_CHILDS_PROC, cmd_reload);
     ci_command_register_ctl_cmd(CMD_ACCEPT, CI_CMD_MONITOR_PROC | CI_CMD_CHILDS_PROC, cmd_accept);
     ci_command_register_action("o365bypass_child_start", CI_CMD_CHILD_START, NULL, child_start);
@@ -466,10 +467,11 @@ void o3b_table_describe(char *table_hdr, size_t a, char *refresh_hdr, size_t b)
         snprintf(table_hdr, a,
                  "X-O365bypass-Table: version=%s; tag=%s; instance=%s; sets=%zu; entries=%zu; "
                  "fetched=%lld; pid=%ld; module=%s",
-                 m->version[0] ? m->version : c.sets ? "seed" : "empty",
-                 o3b_table_tag(t, tag, sizeof tag),
-                 m->instance[0] ? m->instance : "-", c.sets, c.entries, m->fetched,
-                 (long)getpid(), O3B_VERSION);
+                 m->version[0] ? m->version
+                 : c.sets      ? "seed"
+                               : "empty",
+                 o3b_table_tag(t, tag, sizeof tag), m->instance[0] ? m->instance : "-", c.sets,
+                 c.entries, m->fetched, (long)getpid(), O3B_VERSION);
     } else {
         snprintf(table_hdr, a, "X-O365bypass-Table: none; module=%s", O3B_VERSION);
     }

@@ -105,8 +105,7 @@ static enum o3b_host_status normalize(const char *in, size_t len, char *out, siz
     return O3B_HOST_OK;
 }
 
-enum o3b_host_status o3b_host_normalize(const char *in, size_t len, char *out,
-                                        size_t *out_len)
+enum o3b_host_status o3b_host_normalize(const char *in, size_t len, char *out, size_t *out_len)
 {
     return normalize(in, len, out, out_len, 0);
 }
@@ -125,8 +124,7 @@ size_t o3b_pattern_literals(const char *pat, size_t len)
     return len - o3b_pattern_stars(pat, len);
 }
 
-int o3b_pattern_normalize(const char *in, size_t len, char *out, size_t *out_len,
-                          o3b_err *err)
+int o3b_pattern_normalize(const char *in, size_t len, char *out, size_t *out_len, o3b_err *err)
 {
     enum o3b_host_status st = normalize(in, len, out, out_len, 1);
     const char *last_star;
@@ -178,8 +176,10 @@ int o3b_pattern_normalize_narrowing(const char *in, size_t len, char *out, size_
         return -1;
     }
     if (memchr(out, '*', *out_len) != NULL && looks_like_an_address(out, *out_len)) {
-        o3b_err_set(err, "'%s' looks like an address pattern, which never matches an IP "
-                         "literal: write a CIDR (10.0.0.0/8)", out);
+        o3b_err_set(err,
+                    "'%s' looks like an address pattern, which never matches an IP "
+                    "literal: write a CIDR (10.0.0.0/8)",
+                    out);
         return -1;
     }
     return 0;

@@ -39,10 +39,10 @@
 #define MAX_DOTS (O3B_HOST_MAX + 1) /* any byte after the first may be a dot */
 #define FILTER_BITS 1024u           /* 7% false hits with Worldwide's 74 suffix keys */
 
-struct key_slot {          /* exact and suffix tables */
-    const char *key;       /* NULL: empty slot */
+struct key_slot {    /* exact and suffix tables */
+    const char *key; /* NULL: empty slot */
     uint32_t hash;
-    uint32_t first;        /* into order[] */
+    uint32_t first; /* into order[] */
     uint16_t count;
     uint16_t key_len;
 };
@@ -50,7 +50,7 @@ struct key_slot {          /* exact and suffix tables */
 struct cidr_slot {
     uint32_t hash;
     uint32_t first;
-    uint16_t count;        /* 0: empty slot */
+    uint16_t count; /* 0: empty slot */
     uint8_t prefix;
     uint8_t addr[16];
 };
@@ -59,7 +59,7 @@ struct cidr_table {
     struct cidr_slot *slots;
     uint32_t mask;
     uint8_t n_lengths;
-    uint8_t lengths[129];  /* distinct prefix lengths present, longest first */
+    uint8_t lengths[129]; /* distinct prefix lengths present, longest first */
 };
 
 struct o3b_index {
@@ -75,8 +75,8 @@ struct o3b_index {
     uint32_t suffix_mask;
     uint64_t suffix_filter[FILTER_BITS / 64];
     uint16_t suffix_min_len, suffix_max_len;
-    uint16_t glob_extra;   /* max(specificity - key length) over glob entries */
-    uint32_t loose_first;  /* into order[]: patterns without a suffix key */
+    uint16_t glob_extra;  /* max(specificity - key length) over glob entries */
+    uint32_t loose_first; /* into order[]: patterns without a suffix key */
     uint32_t n_loose;
     uint16_t loose_max_spec;
     struct cidr_table v4, v6;
@@ -86,8 +86,8 @@ struct o3b_index {
 
 struct pending {
     struct o3b_index_entry e;
-    size_t text_off;       /* into the builder's text arena */
-    size_t key_off;        /* offset of the key inside the text (host kinds) */
+    size_t text_off; /* into the builder's text arena */
+    size_t key_off;  /* offset of the key inside the text (host kinds) */
     size_t key_len;
 };
 
@@ -158,8 +158,7 @@ static int add_ports(o3b_index_builder *b, const struct o3b_port_range *ports, s
 }
 
 static struct pending *add_item(o3b_index_builder *b, const char *text, size_t len,
-                                const struct o3b_port_range *ports, size_t n_ports,
-                                o3b_err *err)
+                                const struct o3b_port_range *ports, size_t n_ports, o3b_err *err)
 {
     struct pending *it;
     uint32_t first;
@@ -184,8 +183,7 @@ static struct pending *add_item(o3b_index_builder *b, const char *text, size_t l
 
 int o3b_index_builder_add_pattern(o3b_index_builder *b, const char *pattern, size_t len,
                                   uint32_t payload, uint8_t rank,
-                                  const struct o3b_port_range *ports, size_t n_ports,
-                                  o3b_err *err)
+                                  const struct o3b_port_range *ports, size_t n_ports, o3b_err *err)
 {
     size_t stars = o3b_pattern_stars(pattern, len);
     const char *last_star = memrchr(pattern, '*', len);
@@ -221,9 +219,8 @@ int o3b_index_builder_add_pattern(o3b_index_builder *b, const char *pattern, siz
     return 0;
 }
 
-int o3b_index_builder_add_cidr(o3b_index_builder *b, const struct o3b_cidr *cidr,
-                               uint32_t payload, uint8_t rank,
-                               const struct o3b_port_range *ports, size_t n_ports,
+int o3b_index_builder_add_cidr(o3b_index_builder *b, const struct o3b_cidr *cidr, uint32_t payload,
+                               uint8_t rank, const struct o3b_port_range *ports, size_t n_ports,
                                o3b_err *err)
 {
     char text[64];
@@ -442,8 +439,7 @@ static int fill_tables(o3b_index *ix, const o3b_index_builder *b, o3b_err *err)
             continue;
         }
         if (j - i > 0xffff) {
-            o3b_err_set(err, "more than 65535 entries share the key '%s'",
-                        b->text + p->text_off);
+            o3b_err_set(err, "more than 65535 entries share the key '%s'", b->text + p->text_off);
             return -1;
         }
         if (t <= T_SUFFIX) {
@@ -572,8 +568,7 @@ static inline bool accepts(const o3b_index *ix, const struct o3b_index_entry *e,
     return false;
 }
 
-bool o3b_index_entry_accepts(const o3b_index *ix, const struct o3b_index_entry *e,
-                             uint16_t port)
+bool o3b_index_entry_accepts(const o3b_index *ix, const struct o3b_index_entry *e, uint16_t port)
 {
     return accepts(ix, e, port);
 }
@@ -633,8 +628,8 @@ static void finish_hit(const struct level *lv, struct o3b_hit *hit)
     hit->candidates = lv->best ? lv->cand : lv->any ? lv->top_cand : 0;
 }
 
-static inline const struct key_slot *probe(const struct key_slot *slots, uint32_t mask,
-                                           uint32_t h, const char *key, size_t len)
+static inline const struct key_slot *probe(const struct key_slot *slots, uint32_t mask, uint32_t h,
+                                           const char *key, size_t len)
 {
     for (uint32_t i = h & mask;; i = (i + 1) & mask) {
         const struct key_slot *s = &slots[i];
@@ -723,8 +718,8 @@ void o3b_index_lookup_host(const o3b_index *ix, const char *host, size_t len, ui
     finish_hit(&lv, hit);
 }
 
-void o3b_index_lookup_addr(const o3b_index *ix, uint8_t family, const uint8_t *addr,
-                           uint16_t port, struct o3b_hit *hit)
+void o3b_index_lookup_addr(const o3b_index *ix, uint8_t family, const uint8_t *addr, uint16_t port,
+                           struct o3b_hit *hit)
 {
     const struct cidr_table *t = family == O3B_AF_INET ? &ix->v4 : &ix->v6;
     unsigned bytes = family == O3B_AF_INET ? 4 : 16;

@@ -35,8 +35,8 @@ char *o3b_read_file(const char *path, size_t max_bytes, size_t *len, o3b_err *er
         return NULL;
     }
     if ((unsigned long long)st.st_size > max_bytes) {
-        o3b_err_set(err, "%s: %lld bytes is over the %zu-byte limit", path,
-                    (long long)st.st_size, max_bytes);
+        o3b_err_set(err, "%s: %lld bytes is over the %zu-byte limit", path, (long long)st.st_size,
+                    max_bytes);
         fclose(f);
         return NULL;
     }

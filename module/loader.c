@@ -239,8 +239,7 @@ static const cJSON *unwrap(const cJSON *root, struct o3b_table_meta *meta, o3b_e
     if (s)
         copy_field(meta->source, sizeof meta->source, s);
     /* out of long long's range the cast is undefined: leave "unknown" (0) */
-    if (cJSON_IsNumber(fetched) && fetched->valuedouble > -9.2e18 &&
-        fetched->valuedouble < 9.2e18)
+    if (cJSON_IsNumber(fetched) && fetched->valuedouble > -9.2e18 && fetched->valuedouble < 9.2e18)
         meta->fetched = (long long)fetched->valuedouble;
     return eps;
 }
@@ -259,8 +258,8 @@ static o3b_table *build(const cJSON *arr, const struct o3b_table_meta *meta, boo
     cJSON_ArrayForEach(set, arr)
     {
         if (add_set(b, set, err) != 0) {
-            const cJSON *id = cJSON_IsObject(set) ? cJSON_GetObjectItemCaseSensitive(set, "id")
-                                                  : NULL;
+            const cJSON *id =
+                cJSON_IsObject(set) ? cJSON_GetObjectItemCaseSensitive(set, "id") : NULL;
             if (cJSON_IsNumber(id))
                 o3b_err_prefix(err, "set #%d (id %g)", k + 1, id->valuedouble);
             else
@@ -295,15 +294,14 @@ o3b_table *o3b_load_json(const char *buf, size_t len, const struct o3b_load_opts
         where(buf, len, end ? end : buf, &line, &col);
         o3b_err_set(err, "line %u, column %u: %s", line, col,
                     (end && (size_t)(end - buf) + 1 >= len) ? "unexpected end of JSON"
-                                                        : "invalid JSON");
+                                                            : "invalid JSON");
         return NULL;
     }
     for (const char *p = end; p && p < buf + len; p++) {
         if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' && *p != '\0') {
             unsigned line, col;
             where(buf, len, p, &line, &col);
-            o3b_err_set(err, "line %u, column %u: data after the end of the JSON value", line,
-                        col);
+            o3b_err_set(err, "line %u, column %u: data after the end of the JSON value", line, col);
             cJSON_Delete(root);
             return NULL;
         }
@@ -313,8 +311,8 @@ o3b_table *o3b_load_json(const char *buf, size_t len, const struct o3b_load_opts
         if (nul != NULL) {
             unsigned line, col;
             where(buf, len, nul, &line, &col);
-            o3b_err_set(err, "line %u, column %u: \\u0000 (NUL) inside a string is refused",
-                        line, col);
+            o3b_err_set(err, "line %u, column %u: \\u0000 (NUL) inside a string is refused", line,
+                        col);
             cJSON_Delete(root);
             return NULL;
         }

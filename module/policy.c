@@ -135,8 +135,10 @@ int o3b_policy_add_tenant(struct o3b_policy *p, const char *name, o3b_err *err)
     char *copy;
 
     if (!o3b_tenant_name_valid(name)) {
-        o3b_err_set(err, "'%s' is not a tenant name (letters, digits and '-', as in "
-                         "<tenant>.sharepoint.com)", name);
+        o3b_err_set(err,
+                    "'%s' is not a tenant name (letters, digits and '-', as in "
+                    "<tenant>.sharepoint.com)",
+                    name);
         return -1;
     }
     copy = strdup(name);

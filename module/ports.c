@@ -64,7 +64,8 @@ int o3b_ports_parse(const char *s, size_t len, struct o3b_port_range *out, size_
         if (i < len && s[i] != ',')
             goto bad;
         if (n == max) {
-            o3b_err_set(err, "more than %zu port items in '%.*s'", max, (int)(len > 200 ? 200 : len), s);
+            o3b_err_set(err, "more than %zu port items in '%.*s'", max,
+                        (int)(len > 200 ? 200 : len), s);
             return -1;
         }
         out[n++] = r;
@@ -72,15 +73,14 @@ int o3b_ports_parse(const char *s, size_t len, struct o3b_port_range *out, size_
             break;
         i++; /* ',' */
         continue;
-bad:
-        {
-            size_t end = item;
-            while (end < len && s[end] != ',')
-                end++;
-            o3b_err_set(err, "bad port item '%.*s' in '%.*s' (ports are 1..65535, ranges a-b)",
-                        (int)(end - item > 60 ? 60 : end - item), s + item,
-                        (int)(len > 200 ? 200 : len), s);
-        }
+    bad : {
+        size_t end = item;
+        while (end < len && s[end] != ',')
+            end++;
+        o3b_err_set(err, "bad port item '%.*s' in '%.*s' (ports are 1..65535, ranges a-b)",
+                    (int)(end - item > 60 ? 60 : end - item), s + item,
+                    (int)(len > 200 ? 200 : len), s);
+    }
         return -1;
     }
     *n_out = n;

@@ -5,14 +5,10 @@
 #include "o365bypass/refresh.h"
 
 static const char *const outcome_names[] = {
-    [O3B_REFRESH_UPDATED] = "updated",
-    [O3B_REFRESH_NOT_MODIFIED] = "not-modified",
-    [O3B_REFRESH_FAILED] = "failed",
-    [O3B_REFRESH_INVALID] = "invalid",
-    [O3B_REFRESH_SHRINK] = "shrink-guard",
-    [O3B_REFRESH_THROTTLED] = "throttled",
-    [O3B_REFRESH_NOT_DUE] = "not-due",
-    [O3B_REFRESH_ACCEPTED] = "accepted",
+    [O3B_REFRESH_UPDATED] = "updated",     [O3B_REFRESH_NOT_MODIFIED] = "not-modified",
+    [O3B_REFRESH_FAILED] = "failed",       [O3B_REFRESH_INVALID] = "invalid",
+    [O3B_REFRESH_SHRINK] = "shrink-guard", [O3B_REFRESH_THROTTLED] = "throttled",
+    [O3B_REFRESH_NOT_DUE] = "not-due",     [O3B_REFRESH_ACCEPTED] = "accepted",
     [O3B_REFRESH_GROW] = "grow-guard",
 };
 

@@ -52,8 +52,8 @@ static const struct {
     {o3b_guard_grow, O3B_REFRESH_GROW},
 };
 
-struct o3b_refresher *o3b_refresher_new(const struct o3b_config *cfg, time_t now,
-                                        long first_delay, o3b_err *err)
+struct o3b_refresher *o3b_refresher_new(const struct o3b_config *cfg, time_t now, long first_delay,
+                                        o3b_err *err)
 {
     struct o3b_store_params store = o3b_config_store_params(cfg);
     struct o3b_refresher *r = calloc(1, sizeof *r);
@@ -66,8 +66,7 @@ struct o3b_refresher *o3b_refresher_new(const struct o3b_config *cfg, time_t now
     r->next_due = now + (first_delay > 0 ? first_delay : 0);
     if (cfg->client_request_id != NULL) {
         copy_trunc(r->client_id, sizeof r->client_id, cfg->client_request_id);
-    } else if (o3b_store_client_id(&store, r->client_id, err) != 0 &&
-               r->client_id[0] == '\0') {
+    } else if (o3b_store_client_id(&store, r->client_id, err) != 0 && r->client_id[0] == '\0') {
         free(r);
         return NULL;
     }
@@ -100,8 +99,8 @@ char *o3b_refresher_endpoints_url(const struct o3b_config *cfg, char *buf, size_
     if (n < 0 || (size_t)n >= size)
         return buf;
     if (cfg->service_areas_param != NULL) {
-        n += snprintf(buf + n, size - (size_t)n, "%cServiceAreas=%s", sep,
-                      cfg->service_areas_param);
+        n +=
+            snprintf(buf + n, size - (size_t)n, "%cServiceAreas=%s", sep, cfg->service_areas_param);
         sep = '&';
     }
     if (cfg->policy.n_tenants == 1 && (size_t)n < size) {
@@ -238,8 +237,7 @@ enum o3b_guard_verdict o3b_guard_shrink(const o3b_table *in_use, const o3b_table
 enum o3b_guard_verdict o3b_guard_grow(const o3b_table *in_use, const o3b_table *fresh,
                                       const struct o3b_config *cfg, o3b_err *err)
 {
-    return o3b_grow_guard_holds(in_use, fresh, &cfg->policy, err) ? O3B_GUARD_HOLD
-                                                                    : O3B_GUARD_PASS;
+    return o3b_grow_guard_holds(in_use, fresh, &cfg->policy, err) ? O3B_GUARD_HOLD : O3B_GUARD_PASS;
 }
 
 /* Run the guards in order; O3B_REFRESH_UPDATED when all pass, else the
@@ -255,10 +253,9 @@ static enum o3b_refresh_outcome run_guards(const struct o3b_config *cfg, const o
 
 /* o3b_refresher_download, with the table in use for the refusals of trust.h
    (NULL: strict). */
-static enum o3b_refresh_outcome download(struct o3b_refresher *r, const char *latest,
-                                         time_t now, const o3b_table *in_use,
-                                         struct o3b_fetch_result *res, o3b_table **out,
-                                         o3b_err *err)
+static enum o3b_refresh_outcome download(struct o3b_refresher *r, const char *latest, time_t now,
+                                         const o3b_table *in_use, struct o3b_fetch_result *res,
+                                         o3b_table **out, o3b_err *err)
 {
     const struct o3b_config *cfg = r->cfg;
     struct o3b_fetch_opts o = o3b_config_fetch_opts(cfg);
@@ -274,8 +271,9 @@ static enum o3b_refresh_outcome download(struct o3b_refresher *r, const char *la
     if (res->http_status == 429) {
         r->endpoints_not_before =
             res->retry_after_s > 0 ? now + res->retry_after_s : top_of_next_hour(now);
-        o3b_err_set(err, "%s: HTTP 429 (throttled); next /endpoints call not before %lld s "
-                         "from now",
+        o3b_err_set(err,
+                    "%s: HTTP 429 (throttled); next /endpoints call not before %lld s "
+                    "from now",
                     source, (long long)(r->endpoints_not_before - now));
         return O3B_REFRESH_THROTTLED;
     }
@@ -306,9 +304,9 @@ enum o3b_refresh_outcome o3b_refresher_download(struct o3b_refresher *r, const c
 }
 
 /* Download, then the guards, then the store: the table returned is on disk. */
-static enum o3b_refresh_outcome fetch_endpoints(struct o3b_refresher *r,
-                                                const o3b_table *current, const char *latest,
-                                                time_t now, o3b_table **out, o3b_err *err)
+static enum o3b_refresh_outcome fetch_endpoints(struct o3b_refresher *r, const o3b_table *current,
+                                                const char *latest, time_t now, o3b_table **out,
+                                                o3b_err *err)
 {
     struct o3b_store_params store = o3b_config_store_params(r->cfg);
     struct o3b_fetch_result res = {0};
@@ -322,8 +320,7 @@ static enum o3b_refresh_outcome fetch_endpoints(struct o3b_refresher *r,
     if (rc != O3B_REFRESH_UPDATED) {
         o3b_err ignored; /* the guard's reason is what matters */
         (void)o3b_store_save_pending(&store, res.body, res.len, o3b_table_meta(t), &ignored);
-    } else if (o3b_store_save_current(&store, res.body, res.len, o3b_table_meta(t), err) !=
-               0) {
+    } else if (o3b_store_save_current(&store, res.body, res.len, o3b_table_meta(t), err) != 0) {
         rc = O3B_REFRESH_FAILED;
     } else {
         *out = t;
@@ -336,8 +333,7 @@ out:
 }
 
 enum o3b_refresh_outcome o3b_refresher_run(struct o3b_refresher *r, const o3b_table *current,
-                                           time_t now, bool forced, o3b_table **out,
-                                           o3b_err *err)
+                                           time_t now, bool forced, o3b_table **out, o3b_err *err)
 {
     char latest[32], source[1024];
     enum o3b_refresh_outcome rc;
@@ -356,8 +352,9 @@ enum o3b_refresh_outcome o3b_refresher_run(struct o3b_refresher *r, const o3b_ta
         return O3B_REFRESH_NOT_MODIFIED;
     }
     if (now < r->endpoints_not_before) {
-        o3b_err_set(err, "version %s is available but /endpoints is throttled for %lld s more "
-                         "(HTTP 429)",
+        o3b_err_set(err,
+                    "version %s is available but /endpoints is throttled for %lld s more "
+                    "(HTTP 429)",
                     latest, (long long)(r->endpoints_not_before - now));
         r->next_due = r->endpoints_not_before;
         return O3B_REFRESH_THROTTLED;

@@ -78,8 +78,7 @@ void o3b_shared_park(struct o3b_shared *s, enum o3b_refresh_outcome o)
         atomic_fetch_add(&s->parked[o], 1);
 }
 
-unsigned long o3b_shared_drain(struct o3b_shared *s,
-                               unsigned long taken[O3B_REFRESH_OUTCOME_COUNT])
+unsigned long o3b_shared_drain(struct o3b_shared *s, unsigned long taken[O3B_REFRESH_OUTCOME_COUNT])
 {
     unsigned long total = 0;
 

@@ -76,8 +76,7 @@ __attribute__((constructor)) static void fill_conf_table(void)
 {
     size_t n = 0;
 
-    for (const struct o3b_directive *d = o3b_directives; d->name && n < MAX_DIRECTIVES;
-         d++, n++) {
+    for (const struct o3b_directive *d = o3b_directives; d->name && n < MAX_DIRECTIVES; d++, n++) {
         conf_table[n].name = d->name;
         conf_table[n].data = NULL;
         conf_table[n].action = set_directive;
@@ -104,7 +103,8 @@ static int options_handler(ci_request_t *req)
 static void count(const struct o3b_decision *d, ci_request_t *req, bool is_connect)
 {
     enum o3b_counter ids[O3B_COUNTERS_PER_REQUEST_MAX];
-    enum o3b_request_kind kind = ci_req_type(req) == ICAP_RESPMOD ? O3B_REQ_RESPMOD : O3B_REQ_REQMOD;
+    enum o3b_request_kind kind =
+        ci_req_type(req) == ICAP_RESPMOD ? O3B_REQ_RESPMOD : O3B_REQ_REQMOD;
     size_t n = o3b_counters_of(d, kind, is_connect, ids);
 
     for (size_t i = 0; i < n; i++)
@@ -182,8 +182,7 @@ static int end_of_data_handler(ci_request_t *req)
     return CI_MOD_DONE;
 }
 
-static int service_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof,
-                      ci_request_t *req)
+static int service_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_request_t *req)
 {
     (void)wbuf;
     (void)rbuf;

@@ -422,8 +422,7 @@ bool o3b_guid_valid(const char *s)
 
     for (int g = 0; g < 5; g++) {
         for (int k = 0; k < groups[g]; k++, p++)
-            if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
-                  (*p >= 'A' && *p <= 'F')))
+            if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F')))
                 return false;
         if (g < 4 && *p++ != '-')
             return false;
@@ -448,9 +447,9 @@ static int random_guid(char out[O3B_CLIENT_ID_SIZE])
     r[6] = (unsigned char)((r[6] & 0x0f) | 0x40); /* version 4 */
     r[8] = (unsigned char)((r[8] & 0x3f) | 0x80); /* RFC 4122 variant */
     snprintf(out, O3B_CLIENT_ID_SIZE,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0],
-             r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
-             r[14], r[15]);
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
+             r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
+             r[15]);
     return 0;
 }
 

@@ -184,8 +184,9 @@ static bool plain_name(const char *s)
 {
     size_t n = s ? strlen(s) : 0;
 
-    if (n == 0 || n > 64 || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') ||
-                              (s[0] >= '0' && s[0] <= '9')))
+    if (n == 0 || n > 64 ||
+        !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') ||
+          (s[0] >= '0' && s[0] <= '9')))
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
@@ -226,8 +227,7 @@ static int check_set_spec(const o3b_table_builder *b, const struct o3b_set_spec 
     return 0;
 }
 
-int o3b_table_builder_add_set(o3b_table_builder *b, const struct o3b_set_spec *spec,
-                              o3b_err *err)
+int o3b_table_builder_add_set(o3b_table_builder *b, const struct o3b_set_spec *spec, o3b_err *err)
 {
     struct building_set *bs;
     enum o3b_category cat;
@@ -255,9 +255,8 @@ int o3b_table_builder_add_set(o3b_table_builder *b, const struct o3b_set_spec *s
         o3b_err_prefix(err, "tcpPorts");
         return -1;
     }
-    if (spec->udp_ports != NULL &&
-        o3b_ports_parse(spec->udp_ports, strlen(spec->udp_ports), udp, O3B_PORT_RANGES_MAX,
-                        &n_udp, err) != 0) {
+    if (spec->udp_ports != NULL && o3b_ports_parse(spec->udp_ports, strlen(spec->udp_ports), udp,
+                                                   O3B_PORT_RANGES_MAX, &n_udp, err) != 0) {
         o3b_err_prefix(err, "udpPorts");
         return -1;
     }
@@ -302,8 +301,8 @@ static struct building_set *current_set(o3b_table_builder *b, size_t already, o3
         return NULL;
     }
     if (already >= O3B_MAX_ITEMS_PER_SET || b->n_entries >= O3B_MAX_ENTRIES) {
-        o3b_err_set(err, "too many entries (at most %d per set, %d in all)",
-                    O3B_MAX_ITEMS_PER_SET, O3B_MAX_ENTRIES);
+        o3b_err_set(err, "too many entries (at most %d per set, %d in all)", O3B_MAX_ITEMS_PER_SET,
+                    O3B_MAX_ENTRIES);
         return NULL;
     }
     return &b->sets[b->n_sets - 1];
@@ -311,7 +310,8 @@ static struct building_set *current_set(o3b_table_builder *b, size_t already, o3
 
 int o3b_table_builder_add_url(o3b_table_builder *b, const char *url, size_t len, o3b_err *err)
 {
-    struct building_set *bs = current_set(b, b->n_sets ? b->sets[b->n_sets - 1].set.n_urls : 0, err);
+    struct building_set *bs =
+        current_set(b, b->n_sets ? b->sets[b->n_sets - 1].set.n_urls : 0, err);
     char norm[O3B_HOST_MAX + 1];
     size_t nlen;
     const char *copy;

@@ -57,8 +57,8 @@ static void count_item(struct o3b_diff_counts *c, const char *item, int is_ip, i
 }
 
 /* Items of `a` missing from `b`: report with `sign` and count. */
-static size_t one_way(const struct ctx *x, const struct o3b_set *s, const char *const *a,
-                      size_t na, const char *const *b, size_t nb, int is_ip, int added)
+static size_t one_way(const struct ctx *x, const struct o3b_set *s, const char *const *a, size_t na,
+                      const char *const *b, size_t nb, int is_ip, int added)
 {
     char line[512];
     size_t n = 0;
@@ -91,11 +91,11 @@ static size_t compare_set(const struct ctx *x, const struct o3b_set *o, const st
 {
     size_t ch = 0;
 
-    ch += field(x, n->id, "category", o3b_category_name(o->category),
-                o3b_category_name(n->category));
+    ch +=
+        field(x, n->id, "category", o3b_category_name(o->category), o3b_category_name(n->category));
     ch += field(x, n->id, "serviceArea", o->area_name, n->area_name);
-    ch += field(x, n->id, "required", o->required ? "true" : "false",
-                n->required ? "true" : "false");
+    ch +=
+        field(x, n->id, "required", o->required ? "true" : "false", n->required ? "true" : "false");
     ch += field(x, n->id, "tcpPorts", o->tcp_ports_text, n->tcp_ports_text);
     ch += field(x, n->id, "udpPorts", o->udp_ports_text, n->udp_ports_text);
     ch += field(x, n->id, "expressRoute", o->express_route ? "true" : "false",
@@ -155,8 +155,7 @@ size_t o3b_table_diff(const o3b_table *before, const o3b_table *after,
 
 char *o3b_diff_summary(const struct o3b_diff_counts *c, char *buf, size_t size)
 {
-    snprintf(buf, size,
-             "sets +%zu -%zu ~%zu, hosts +%zu -%zu, patterns +%zu -%zu, CIDRs +%zu -%zu",
+    snprintf(buf, size, "sets +%zu -%zu ~%zu, hosts +%zu -%zu, patterns +%zu -%zu, CIDRs +%zu -%zu",
              c->sets_added, c->sets_removed, c->sets_changed, c->hosts_added, c->hosts_removed,
              c->patterns_added, c->patterns_removed, c->cidrs_added, c->cidrs_removed);
     return buf;

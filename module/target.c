@@ -145,9 +145,9 @@ static bool equals_nocase(const char *s, size_t len, const char *lit)
 /* ---- request line --------------------------------------------------------- */
 
 /* METHOD SP target SP HTTP/d.d, nothing else, no control bytes anywhere. */
-static enum o3b_target_status split_request_line(const char *line, size_t len,
-                                                 const char **method, size_t *method_len,
-                                                 const char **target, size_t *target_len)
+static enum o3b_target_status split_request_line(const char *line, size_t len, const char **method,
+                                                 size_t *method_len, const char **target,
+                                                 size_t *target_len)
 {
     const size_t vlen = 8; /* "HTTP/d.d" */
     const char *sp1, *sp2, *v;
@@ -366,8 +366,8 @@ static enum o3b_target_status classify_absolute(const char *t, size_t len, struc
     return O3B_TARGET_OK;
 }
 
-static enum o3b_target_status classify_target(const char *method, size_t method_len,
-                                              const char *t, size_t len, struct target_form *tf)
+static enum o3b_target_status classify_target(const char *method, size_t method_len, const char *t,
+                                              size_t len, struct target_form *tf)
 {
     if (method_len == 7 && memcmp(method, "CONNECT", 7) == 0)
         return classify_connect(t, len, tf);
@@ -474,8 +474,7 @@ static enum o3b_target_status resolve(const struct target_form *tf, const char *
     return O3B_TARGET_OK;
 }
 
-enum o3b_target_status o3b_target_parse(const char *line, size_t line_len,
-                                        const char *const *hosts,
+enum o3b_target_status o3b_target_parse(const char *line, size_t line_len, const char *const *hosts,
                                         const size_t *host_lens, size_t n_hosts,
                                         struct o3b_target *out)
 {
@@ -554,14 +553,14 @@ static bool https_authority(const char **text, size_t *len)
 
 /* How the admin's text becomes a request target: an http URL as is, else
    (https URL, host, host:port, IP) CONNECT. */
-static bool build_text_request(const char *text, size_t len, char *buf, size_t size,
-                               size_t *used)
+static bool build_text_request(const char *text, size_t len, char *buf, size_t size, size_t *used)
 {
     bool https = https_authority(&text, &len);
     const char *colon = memchr(text, ':', len);
     bool url = !https && len >= 3 && colon != NULL && (size_t)(colon - text) + 3 <= len &&
                colon[1] == '/' && colon[2] == '/';
-    bool bare_v6 = !url && colon != NULL && memchr(colon + 1, ':', len - (size_t)(colon - text) - 1);
+    bool bare_v6 =
+        !url && colon != NULL && memchr(colon + 1, ':', len - (size_t)(colon - text) - 1);
     bool ok = append(buf, size, used, url ? "GET " : "CONNECT ", url ? 4 : 8);
 
     if (https) { /* a URL's authority as written: no bracket added, ":443" if no port */

@@ -13,7 +13,10 @@
 
 #include <string.h>
 
-#define NS(name, kind) {name, sizeof name - 1, kind}
+#define NS(name, kind)                                                                             \
+    {                                                                                              \
+        name, sizeof name - 1, kind                                                                \
+    }
 
 static const struct {
     const char *name;
@@ -179,8 +182,8 @@ static bool equals(const char *s, size_t len, const char *word)
 }
 
 /* Is part[0..len) == name + form for one of the forms? */
-static bool matches_form(const char *part, size_t len, const char *name,
-                         const char *const *forms, size_t n_forms)
+static bool matches_form(const char *part, size_t len, const char *name, const char *const *forms,
+                         size_t n_forms)
 {
     size_t nl = strlen(name);
 
@@ -270,10 +273,11 @@ int o3b_tenant_mx_label(const char *domain, char out[O3B_LABEL_MAX + 1], o3b_err
         const char *dot = memchr(norm, '.', len);
         size_t before_ns = len - ns_len - 1;
         if ((size_t)(dot - norm) != before_ns &&
-            (kind == O3B_TENANT_MX || memchr(dot + 1, '.', before_ns - (size_t)(dot + 1 - norm))))
-        {
-            o3b_err_set(err, "'%s' is under an MX namespace but is no MX host (one label, "
-                             "or a label and a zone under mx.microsoft)", norm);
+            (kind == O3B_TENANT_MX || memchr(dot + 1, '.', before_ns - (size_t)(dot + 1 - norm)))) {
+            o3b_err_set(err,
+                        "'%s' is under an MX namespace but is no MX host (one label, "
+                        "or a label and a zone under mx.microsoft)",
+                        norm);
             return -1;
         }
         memcpy(out, norm, (size_t)(dot - norm));

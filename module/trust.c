@@ -27,7 +27,7 @@
 /* ---- the Public Suffix List ------------------------------------------------ */
 
 static pthread_once_t psl_once = PTHREAD_ONCE_INIT;
-static psl_ctx_t *psl;       /* psl_latest(): never freed (the process keeps it) */
+static psl_ctx_t *psl; /* psl_latest(): never freed (the process keeps it) */
 static char psl_where[400];
 
 static void day_of(time_t t, char *buf, size_t size)
@@ -60,8 +60,10 @@ static void describe_psl(void)
     day_of(newest, day, sizeof day);
     day_of(builtin, bday, sizeof bday);
     if (file != NULL)
-        snprintf(psl_where, sizeof psl_where, "libpsl %s, %s of %s (newer than its built-in "
-                 "list of %s)", psl_get_version(), file, day, bday);
+        snprintf(psl_where, sizeof psl_where,
+                 "libpsl %s, %s of %s (newer than its built-in "
+                 "list of %s)",
+                 psl_get_version(), file, day, bday);
     else
         snprintf(psl_where, sizeof psl_where, "libpsl %s, its built-in list of %s",
                  psl_get_version(), bday);
@@ -71,8 +73,7 @@ static void load_psl(void)
 {
     psl = psl_latest(NULL);
     if (psl == NULL)
-        snprintf(psl_where, sizeof psl_where, "(none: libpsl %s found no list)",
-                 psl_get_version());
+        snprintf(psl_where, sizeof psl_where, "(none: libpsl %s found no list)", psl_get_version());
     else
         describe_psl();
 }
@@ -121,6 +122,7 @@ const char *o3b_registrable_domain(const char *name)
  * chinacloudapp.cn, chinacloudsites.cn (set 7).  Sorted (strcmp), checked
  * by a unit test.
  */
+// clang-format off
 static const char *const microsoft_domains[] = {
     "aadrm.cn", "aadrm.com", "aadrm.us", "acompli.com", "acompli.net", "aka.ms",
     "aspnetcdn.com", "assets-yammer.com", "azure-mobile.cn", "azurerms.com", "bing.com",
@@ -149,6 +151,7 @@ static const char *const microsoft_domains[] = {
     "visualstudio.com", "windows-ppe.net", "windows.com", "windows.net", "windows.us",
     "windowsazure.cn", "windowsazure.com", "yammer.com", "yammerusercontent.com",
 };
+// clang-format on
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -198,19 +201,24 @@ int o3b_trust_check_pattern(const char *pat, o3b_err *err)
     if (strchr(pat, '*') == NULL)
         return 0;
     if (suffix_list() == NULL) {
-        o3b_err_set(err, "'%s': no Public Suffix List is available (%s), so no pattern "
-                         "can be checked", pat, psl_where);
+        o3b_err_set(err,
+                    "'%s': no Public Suffix List is available (%s), so no pattern "
+                    "can be checked",
+                    pat, psl_where);
         return -1;
     }
     pattern_tails(pat, &tail, &whole);
     if (o3b_public_suffix(tail)) {
-        o3b_err_set(err, "'%s' is refused: its literal tail '%s' is a public suffix, so it "
-                         "would cover every domain registered under it", pat, tail);
+        o3b_err_set(err,
+                    "'%s' is refused: its literal tail '%s' is a public suffix, so it "
+                    "would cover every domain registered under it",
+                    pat, tail);
         return -1;
     }
     if (o3b_public_suffix(whole)) {
-        o3b_err_set(err, "'%s' is refused: its '*' lies inside the registrable domain ('%s' "
-                         "is a public suffix), so it would cover other owners' domains",
+        o3b_err_set(err,
+                    "'%s' is refused: its '*' lies inside the registrable domain ('%s' "
+                    "is a public suffix), so it would cover other owners' domains",
                     pat, whole);
         return -1;
     }
@@ -246,10 +254,11 @@ static int check_set(const struct o3b_set *s, const o3b_table *in_use, o3b_err *
             return -1;
     for (size_t k = 0; k < s->n_ips; k++)
         if (too_short(s->ips[k]) && !holds_prefix(in_use, s->ips[k])) {
-            o3b_err_set(err, "'%s' is refused: prefixes shorter than /%d (IPv4) or /%d "
-                             "(IPv6) are too broad, unless the table in use holds exactly "
-                             "that prefix", s->ips[k], O3B_TRUST_MIN_PREFIX4,
-                        O3B_TRUST_MIN_PREFIX6);
+            o3b_err_set(err,
+                        "'%s' is refused: prefixes shorter than /%d (IPv4) or /%d "
+                        "(IPv6) are too broad, unless the table in use holds exactly "
+                        "that prefix",
+                        s->ips[k], O3B_TRUST_MIN_PREFIX4, O3B_TRUST_MIN_PREFIX6);
             return -1;
         }
     return 0;
@@ -275,12 +284,12 @@ struct strs {
 };
 
 struct baseline {
-    struct strs domains, urls;  /* sorted, point into the table in use */
-    uint32_t *ids;              /* set ids the policy bypasses, sorted */
+    struct strs domains, urls; /* sorted, point into the table in use */
+    uint32_t *ids;             /* set ids the policy bypasses, sorted */
     size_t n_ids;
-    struct o3b_cidr *prefixes;  /* sorted by family, length, address */
+    struct o3b_cidr *prefixes; /* sorted by family, length, address */
     size_t n_prefixes;
-    bool empty;                 /* the table in use has no set */
+    bool empty; /* the table in use has no set */
 };
 
 static int strs_push(struct strs *s, const char *x)
@@ -353,8 +362,8 @@ static int collect_set(struct baseline *b, const struct o3b_set *s)
             strs_push(&b->domains, domain_of(s->urls[k])) != 0)
             return -1;
     for (size_t k = 0; k < s->n_ips; k++)
-        if (o3b_cidr_parse(s->ips[k], strlen(s->ips[k]), &b->prefixes[b->n_prefixes], NULL,
-                           NULL) == 0)
+        if (o3b_cidr_parse(s->ips[k], strlen(s->ips[k]), &b->prefixes[b->n_prefixes], NULL, NULL) ==
+            0)
             b->n_prefixes++;
     return 0;
 }
@@ -414,8 +423,8 @@ const char *o3b_grow_kind_name(enum o3b_grow_kind k)
     return (unsigned)k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "?";
 }
 
-static void add_finding(struct o3b_grow_report *r, enum o3b_grow_kind kind,
-                        const struct o3b_set *s, const char *entry, const char *detail)
+static void add_finding(struct o3b_grow_report *r, enum o3b_grow_kind kind, const struct o3b_set *s,
+                        const char *entry, const char *detail)
 {
     struct o3b_grow_finding *f;
 
@@ -468,13 +477,11 @@ static void check_urls(const struct baseline *b, const o3b_table *in_use,
     }
 }
 
-static void check_ips(const struct baseline *b, const struct o3b_set *s,
-                      struct o3b_grow_report *r)
+static void check_ips(const struct baseline *b, const struct o3b_set *s, struct o3b_grow_report *r)
 {
     for (size_t k = 0; k < s->n_ips; k++) {
         struct o3b_cidr c;
-        if (o3b_cidr_parse(s->ips[k], strlen(s->ips[k]), &c, NULL, NULL) != 0 ||
-            !covered(b, &c))
+        if (o3b_cidr_parse(s->ips[k], strlen(s->ips[k]), &c, NULL, NULL) != 0 || !covered(b, &c))
             add_finding(r, O3B_GROW_PREFIX, s, s->ips[k], "outside the bypassed prefixes");
     }
 }
@@ -513,9 +520,8 @@ char *o3b_grow_report_format(const struct o3b_grow_report *r, char *buf, size_t 
 
     for (size_t i = 0; i < shown && used >= 0 && (size_t)used < size; i++) {
         const struct o3b_grow_finding *f = &r->shown[i];
-        used += snprintf(buf + used, size - (size_t)used, "%s set %u %s '%s' (%s)",
-                         i ? ";" : ":", f->set_id, o3b_grow_kind_name(f->kind), f->entry,
-                         f->detail);
+        used += snprintf(buf + used, size - (size_t)used, "%s set %u %s '%s' (%s)", i ? ";" : ":",
+                         f->set_id, o3b_grow_kind_name(f->kind), f->entry, f->detail);
     }
     if (r->n > shown && used >= 0 && (size_t)used < size)
         snprintf(buf + used, size - (size_t)used, "; and %zu more", r->n - shown);
@@ -535,8 +541,9 @@ bool o3b_grow_guard_holds(const o3b_table *in_use, const o3b_table *fresh,
         o3b_err_set(err, "grow guard: out of memory while comparing the tables: held back; "
                          "accept it with o365bypass_accept");
     else
-        o3b_err_set(err, "grow guard: held back (accept it with o365bypass_accept), under "
-                         "this policy it bypasses more than the table in use: %s",
+        o3b_err_set(err,
+                    "grow guard: held back (accept it with o365bypass_accept), under "
+                    "this policy it bypasses more than the table in use: %s",
                     o3b_grow_report_format(&r, line, sizeof line));
     return true;
 }

@@ -48,16 +48,16 @@ bool o3b_ipv6_embeds_ipv4(const uint8_t addr[16]);
  * Prefixes shorter than O3B_CIDR*_MIN_PREFIX are refused.  Returns 0 or -1
  * with `err` set.
  */
-int o3b_cidr_parse(const char *s, size_t len, struct o3b_cidr *out,
-                   bool *had_host_bits, o3b_err *err);
+int o3b_cidr_parse(const char *s, size_t len, struct o3b_cidr *out, bool *had_host_bits,
+                   o3b_err *err);
 
 /*
  * The same without the minimum: any prefix length, 0.0.0.0/0 and ::/0
  * included.  Only for lists that can only narrow what is bypassed
  * (NeverBypass); everything that can widen it uses o3b_cidr_parse().
  */
-int o3b_cidr_parse_any(const char *s, size_t len, struct o3b_cidr *out,
-                       bool *had_host_bits, o3b_err *err);
+int o3b_cidr_parse_any(const char *s, size_t len, struct o3b_cidr *out, bool *had_host_bits,
+                       o3b_err *err);
 
 /* Does `c` contain the address of the given family? */
 bool o3b_cidr_contains(const struct o3b_cidr *c, uint8_t family, const uint8_t *addr);

@@ -32,23 +32,23 @@
 #define O3B_MIN_REFRESH 60 /* RefreshInterval: 0, or at least this */
 
 struct o3b_config {
-    char *seed_file;          /* SeedFile, or NULL */
-    char *cache_dir;          /* CacheDir, or NULL: none (no cache) */
-    char *instance;           /* Instance, canonical spelling */
-    char *service_url;        /* ServiceURL, without trailing '/' */
+    char *seed_file;             /* SeedFile, or NULL */
+    char *cache_dir;             /* CacheDir, or NULL: none (no cache) */
+    char *instance;              /* Instance, canonical spelling */
+    char *service_url;           /* ServiceURL, without trailing '/' */
     bool allow_http_service_url; /* AllowHttpServiceURL: plain http to a non-loopback host */
-    long refresh_interval;    /* RefreshInterval, seconds, 0 = never fetch */
-    bool no_ipv6;             /* NoIPv6 */
-    char *client_request_id;  /* ClientRequestId or NULL (generated, kept in CacheDir) */
-    char *ca_file, *ca_path;  /* CAFile, CAPath or NULL */
-    char *fetch_proxy;        /* FetchProxy or NULL */
-    long connect_timeout;     /* ConnectTimeout, seconds */
-    long fetch_timeout;       /* FetchTimeout, seconds (whole transfer) */
-    long max_feed_bytes;      /* MaxFeedBytes */
-    long max_shrink_percent;  /* MaxShrinkPercent */
-    char *service_areas_param;/* ServiceAreas as the web service wants it, or NULL = all */
-    struct o3b_policy policy; /* BypassCategories, ServiceAreas, RequiredOnly,
-                                 NeverBypass, AlsoBypass, TenantName, TenantDomain */
+    long refresh_interval;       /* RefreshInterval, seconds, 0 = never fetch */
+    bool no_ipv6;                /* NoIPv6 */
+    char *client_request_id;     /* ClientRequestId or NULL (generated, kept in CacheDir) */
+    char *ca_file, *ca_path;     /* CAFile, CAPath or NULL */
+    char *fetch_proxy;           /* FetchProxy or NULL */
+    long connect_timeout;        /* ConnectTimeout, seconds */
+    long fetch_timeout;          /* FetchTimeout, seconds (whole transfer) */
+    long max_feed_bytes;         /* MaxFeedBytes */
+    long max_shrink_percent;     /* MaxShrinkPercent */
+    char *service_areas_param;   /* ServiceAreas as the web service wants it, or NULL = all */
+    struct o3b_policy policy;    /* BypassCategories, ServiceAreas, RequiredOnly,
+                                    NeverBypass, AlsoBypass, TenantName, TenantDomain */
 };
 
 enum o3b_directive_type {
@@ -70,17 +70,17 @@ typedef int (*o3b_directive_set_fn)(struct o3b_config *c, const struct o3b_direc
                                     const char *const *argv, o3b_err *err);
 
 struct o3b_directive {
-    const char *name;              /* without the "o365bypass." prefix */
+    const char *name; /* without the "o365bypass." prefix */
     enum o3b_directive_type type;
-    size_t offset;                 /* where the value lands in struct o3b_config */
-    long min, max;                 /* O3B_DT_INTEGER */
-    const char *unit;              /* O3B_DT_INTEGER: "seconds" */
+    size_t offset;                     /* where the value lands in struct o3b_config */
+    long min, max;                     /* O3B_DT_INTEGER */
+    const char *unit;                  /* O3B_DT_INTEGER: "seconds" */
     const char *(*choice)(unsigned i); /* ENUM, ENUM_SET: the i-th choice, NULL past the end */
-    unsigned flags;                /* O3B_DF_* */
-    o3b_directive_set_fn set;      /* NULL: the type's own setter */
-    const char *default_value;     /* THE default, applied at init; NULL: unset */
-    const char *unset_means;       /* without a default: what unset means */
-    const char *help;              /* one line */
+    unsigned flags;                    /* O3B_DF_* */
+    o3b_directive_set_fn set;          /* NULL: the type's own setter */
+    const char *default_value;         /* THE default, applied at init; NULL: unset */
+    const char *unset_means;           /* without a default: what unset means */
+    const char *help;                  /* one line */
 };
 
 /* NULL-terminated table of every directive. */
@@ -106,8 +106,7 @@ void o3b_config_release(struct o3b_config *c);
  * or "RefreshInterval"), `argv` its NULL-terminated arguments.  On error the
  * message names the directive and the value.  Returns 0 or -1.
  */
-int o3b_config_set(struct o3b_config *c, const char *name, const char *const *argv,
-                   o3b_err *err);
+int o3b_config_set(struct o3b_config *c, const char *name, const char *const *argv, o3b_err *err);
 
 /* After the last directive: check what only the combination tells (a plain
    http:// ServiceURL needs a loopback host or AllowHttpServiceURL on, in

@@ -31,15 +31,15 @@
 enum o3b_counter {
     O3B_C_REQMOD = 0,
     O3B_C_RESPMOD,
-    O3B_C_CONNECT,     /* every REQMOD of a CONNECT, well-formed or not */
+    O3B_C_CONNECT, /* every REQMOD of a CONNECT, well-formed or not */
     O3B_C_BYPASSED,
     O3B_C_INSPECTED,
-    O3B_C_CATEGORY_FIRST,                                 /* + enum o3b_category */
+    O3B_C_CATEGORY_FIRST,                                    /* + enum o3b_category */
     O3B_C_AREA_FIRST = O3B_C_CATEGORY_FIRST + O3B_CAT_COUNT, /* + enum o3b_area */
     O3B_C_REASON_FIRST = O3B_C_AREA_FIRST + O3B_AREA_COUNT,  /* + enum o3b_reason */
     O3B_C_TABLE_LOADS = O3B_C_REASON_FIRST + O3B_R_COUNT,
     O3B_C_TABLE_LOAD_FAILURES,
-    O3B_C_REFRESH_FIRST,                                  /* + enum o3b_refresh_outcome */
+    O3B_C_REFRESH_FIRST, /* + enum o3b_refresh_outcome */
     O3B_C_COUNT = O3B_C_REFRESH_FIRST + O3B_REFRESH_OUTCOME_COUNT
 };
 
@@ -64,10 +64,10 @@ struct o3b_counter_family_info {
 };
 
 struct o3b_counter_row {
-    const char *label;    /* c-icap's label; NULL: this value counts nothing on its own */
+    const char *label; /* c-icap's label; NULL: this value counts nothing on its own */
     enum o3b_counter_family family;
-    const char *key;      /* Prometheus label name, or NULL */
-    const char *value;    /* its value; NULL with a key: the enum value's name */
+    const char *key;       /* Prometheus label name, or NULL */
+    const char *value;     /* its value; NULL with a key: the enum value's name */
     const char *uncounted; /* with label NULL: why */
 };
 

@@ -21,20 +21,20 @@
 #include "o365bypass/errors.h"
 
 struct o3b_fetch_opts {
-    const char *ca_file;        /* NULL: system store */
-    const char *ca_path;        /* NULL: system store */
-    const char *proxy;          /* NULL or "": none ("http://proxy:3128") */
-    const char *user_agent;     /* NULL: "o365bypass/VERSION" (who we are) */
-    long connect_timeout_s;     /* required, > 0 */
-    long total_timeout_s;       /* required, > 0 (the whole transfer) */
-    size_t max_bytes;           /* required, > 0: the body cap */
+    const char *ca_file;    /* NULL: system store */
+    const char *ca_path;    /* NULL: system store */
+    const char *proxy;      /* NULL or "": none ("http://proxy:3128") */
+    const char *user_agent; /* NULL: "o365bypass/VERSION" (who we are) */
+    long connect_timeout_s; /* required, > 0 */
+    long total_timeout_s;   /* required, > 0 (the whole transfer) */
+    size_t max_bytes;       /* required, > 0: the body cap */
 };
 
 struct o3b_fetch_result {
-    long http_status;           /* 0 when no HTTP response arrived */
-    char *body;                 /* malloc'd, NUL-terminated; NULL when none */
+    long http_status; /* 0 when no HTTP response arrived */
+    char *body;       /* malloc'd, NUL-terminated; NULL when none */
     size_t len;
-    long retry_after_s;         /* Retry-After in seconds (delta or date), -1 if absent */
+    long retry_after_s; /* Retry-After in seconds (delta or date), -1 if absent */
 };
 
 /*
@@ -45,8 +45,8 @@ struct o3b_fetch_result {
  * lacks a timeout or the cap.  The caller frees the
  * result with o3b_fetch_result_free(), in both cases.
  */
-int o3b_fetch(const char *url, const struct o3b_fetch_opts *opts,
-              struct o3b_fetch_result *out, o3b_err *err);
+int o3b_fetch(const char *url, const struct o3b_fetch_opts *opts, struct o3b_fetch_result *out,
+              o3b_err *err);
 
 void o3b_fetch_result_free(struct o3b_fetch_result *r);
 

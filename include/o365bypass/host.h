@@ -19,19 +19,19 @@
 
 #include "o365bypass/errors.h"
 
-#define O3B_HOST_MAX 253  /* characters, without the trailing dot */
+#define O3B_HOST_MAX 253 /* characters, without the trailing dot */
 #define O3B_LABEL_MAX 63
 
 enum o3b_host_status {
     O3B_HOST_OK = 0,
-    O3B_HOST_EMPTY,            /* "" or "." */
-    O3B_HOST_TOO_LONG,         /* > 253 characters */
-    O3B_HOST_LABEL_TOO_LONG,   /* a label > 63 characters */
-    O3B_HOST_EMPTY_LABEL,      /* "a..b", ".a", "a.." */
-    O3B_HOST_BAD_CHAR,         /* anything but [A-Za-z0-9.-] ('*' too, for hosts) */
-    O3B_HOST_BAD_HYPHEN,       /* a label starting or ending with '-' */
-    O3B_HOST_NUMERIC           /* last label all digits or 0x...: an IPv4
-                                  number form, never a name */
+    O3B_HOST_EMPTY,          /* "" or "." */
+    O3B_HOST_TOO_LONG,       /* > 253 characters */
+    O3B_HOST_LABEL_TOO_LONG, /* a label > 63 characters */
+    O3B_HOST_EMPTY_LABEL,    /* "a..b", ".a", "a.." */
+    O3B_HOST_BAD_CHAR,       /* anything but [A-Za-z0-9.-] ('*' too, for hosts) */
+    O3B_HOST_BAD_HYPHEN,     /* a label starting or ending with '-' */
+    O3B_HOST_NUMERIC         /* last label all digits or 0x...: an IPv4
+                                number form, never a name */
 };
 
 /* Short lowercase token for logs and tests, e.g. "bad-char". */
@@ -42,8 +42,7 @@ const char *o3b_host_status_name(enum o3b_host_status st);
  * trailing dot removed, NUL-terminated).  `out` must hold O3B_HOST_MAX + 1
  * bytes; `*out_len` receives the length.  On failure `out` is unspecified.
  */
-enum o3b_host_status o3b_host_normalize(const char *in, size_t len, char *out,
-                                        size_t *out_len);
+enum o3b_host_status o3b_host_normalize(const char *in, size_t len, char *out, size_t *out_len);
 
 /*
  * Validate and normalize a host pattern from the endpoint table or from the
@@ -53,8 +52,7 @@ enum o3b_host_status o3b_host_normalize(const char *in, size_t len, char *out,
  * ("*.office.com", "*cdn.onenote.net", "autodiscover.*.onmicrosoft.com"), so a
  * poisoned "*", "*.com" or "foo*" is refused.  Returns 0 or -1 with `err` set.
  */
-int o3b_pattern_normalize(const char *in, size_t len, char *out, size_t *out_len,
-                          o3b_err *err);
+int o3b_pattern_normalize(const char *in, size_t len, char *out, size_t *out_len, o3b_err *err);
 
 /*
  * The NeverBypass mode of the same: a list that can only narrow what is

@@ -54,10 +54,10 @@ enum o3b_entry_kind {
 };
 
 struct o3b_index_entry {
-    const char *text;     /* normalized pattern or canonical CIDR (index-owned) */
-    uint32_t payload;     /* the caller's id */
-    uint32_t ports;       /* first range in the index's range array */
-    uint16_t n_ports;     /* 0: applies to no TCP port at all */
+    const char *text; /* normalized pattern or canonical CIDR (index-owned) */
+    uint32_t payload; /* the caller's id */
+    uint32_t ports;   /* first range in the index's range array */
+    uint16_t n_ports; /* 0: applies to no TCP port at all */
     uint16_t text_len;
     uint16_t specificity; /* O3B_SPEC_EXACT, literal characters, or prefix length */
     uint8_t kind;         /* enum o3b_entry_kind */
@@ -91,13 +91,11 @@ o3b_index_builder *o3b_index_builder_new(void);
  */
 int o3b_index_builder_add_pattern(o3b_index_builder *b, const char *pattern, size_t len,
                                   uint32_t payload, uint8_t rank,
-                                  const struct o3b_port_range *ports, size_t n_ports,
-                                  o3b_err *err);
+                                  const struct o3b_port_range *ports, size_t n_ports, o3b_err *err);
 
 /* Add a CIDR prefix. `ports` are copied.  Returns 0 or -1. */
-int o3b_index_builder_add_cidr(o3b_index_builder *b, const struct o3b_cidr *cidr,
-                               uint32_t payload, uint8_t rank,
-                               const struct o3b_port_range *ports, size_t n_ports,
+int o3b_index_builder_add_cidr(o3b_index_builder *b, const struct o3b_cidr *cidr, uint32_t payload,
+                               uint8_t rank, const struct o3b_port_range *ports, size_t n_ports,
                                o3b_err *err);
 
 /*
@@ -117,12 +115,12 @@ void o3b_index_free(o3b_index **ix);
  * Look up a normalized host (lowercase, no trailing dot) for a TCP port.
  * Port 0 means "any port": every entry with at least one port accepts it.
  */
-void o3b_index_lookup_host(const o3b_index *ix, const char *host, size_t len,
-                           uint16_t port, struct o3b_hit *hit);
+void o3b_index_lookup_host(const o3b_index *ix, const char *host, size_t len, uint16_t port,
+                           struct o3b_hit *hit);
 
 /* Look up an address (family O3B_AF_INET/INET6, network-order bytes). */
-void o3b_index_lookup_addr(const o3b_index *ix, uint8_t family, const uint8_t *addr,
-                           uint16_t port, struct o3b_hit *hit);
+void o3b_index_lookup_addr(const o3b_index *ix, uint8_t family, const uint8_t *addr, uint16_t port,
+                           struct o3b_hit *hit);
 
 /* All entries, in the order they were added. */
 const struct o3b_index_entry *o3b_index_entries(const o3b_index *ix, size_t *n);
@@ -132,8 +130,7 @@ const struct o3b_port_range *o3b_index_entry_ports(const o3b_index *ix,
                                                    const struct o3b_index_entry *e);
 
 /* Does the entry apply to this port (0 = any)? */
-bool o3b_index_entry_accepts(const o3b_index *ix, const struct o3b_index_entry *e,
-                             uint16_t port);
+bool o3b_index_entry_accepts(const o3b_index *ix, const struct o3b_index_entry *e, uint16_t port);
 
 /* Bytes held by the index (one block). */
 size_t o3b_index_memory(const o3b_index *ix);

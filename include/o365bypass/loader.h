@@ -30,11 +30,11 @@
 #define O3B_LOAD_MAX_BYTES_DEFAULT (16u * 1024u * 1024u)
 
 struct o3b_load_opts {
-    size_t max_bytes;           /* 0 = O3B_LOAD_MAX_BYTES_DEFAULT */
-    bool allow_empty;           /* accept "[]" (default: refuse) */
+    size_t max_bytes;                  /* 0 = O3B_LOAD_MAX_BYTES_DEFAULT */
+    bool allow_empty;                  /* accept "[]" (default: refuse) */
     const struct o3b_table_meta *meta; /* defaults for what the input lacks; may be NULL */
-    const o3b_table *in_use;    /* the table in use, or NULL (strict): a prefix shorter
-                                   than trust.h's bounds passes only if it holds exactly it */
+    const o3b_table *in_use;           /* the table in use, or NULL (strict): a prefix shorter
+                                          than trust.h's bounds passes only if it holds exactly it */
 };
 
 /* Parse `len` bytes (need not be NUL-terminated).  Returns a table the

@@ -50,8 +50,8 @@
 
 /* A NeverBypass or AlsoBypass list: host patterns and CIDRs. */
 struct o3b_hostlist {
-    o3b_index *ix;          /* NULL while empty */
-    o3b_index_builder *b;   /* while collecting */
+    o3b_index *ix;        /* NULL while empty */
+    o3b_index_builder *b; /* while collecting */
     size_t n;
 };
 
@@ -66,10 +66,10 @@ enum o3b_decrypted_mode {
 const char *o3b_decrypted_mode_name(enum o3b_decrypted_mode m);
 
 struct o3b_policy {
-    unsigned categories;    /* bit (1 << enum o3b_category) */
-    unsigned areas;         /* bit (1 << enum o3b_area) */
+    unsigned categories; /* bit (1 << enum o3b_category) */
+    unsigned areas;      /* bit (1 << enum o3b_area) */
     bool required_only;
-    uint8_t decrypted;      /* enum o3b_decrypted_mode */
+    uint8_t decrypted; /* enum o3b_decrypted_mode */
     struct o3b_hostlist never, also;
     char *tenants[O3B_MAX_TENANTS]; /* lowercase, malloc'd */
     size_t n_tenants;
@@ -115,34 +115,58 @@ int o3b_policy_finish(struct o3b_policy *p, o3b_err *err);
 
 enum o3b_verdict { O3B_INSPECT = 0, O3B_BYPASS = 1 };
 
-enum o3b_reason {
-    O3B_R_TABLE = 0,     /* bypass: the table's winner, allowed by policy */
-    O3B_R_ALSO,          /* bypass: AlsoBypass */
-    O3B_R_MALFORMED,     /* inspect: refused request target */
-    O3B_R_MISMATCH,      /* inspect: Host header and URL disagree */
-    O3B_R_NEVER,         /* inspect: NeverBypass */
-    O3B_R_NOT_LISTED,    /* inspect: not in the table */
-    O3B_R_PORT,          /* inspect: listed, but not for this port */
-    O3B_R_CATEGORY,      /* inspect: category not bypassed */
-    O3B_R_AREA,          /* inspect: service area not bypassed */
-    O3B_R_OPTIONAL,      /* inspect: RequiredOnly and the set is optional */
-    O3B_R_TENANT,        /* inspect: another tenant's host */
-    O3B_R_DECRYPTED,     /* inspect: the proxy decrypted it (ssl-bump): Host unbound */
-    O3B_R_SNI_MISMATCH,  /* inspect: the TLS SNI names another host, or is malformed */
-    O3B_R_COUNT
-};
+/*
+ * Every decision reason, in enum order: X(enum value, short token for
+ * headers, logs and counters, one sentence for people).  THE list: the enum
+ * below and o3b_reason_name() / o3b_reason_text() are made from it; a new
+ * reason is one line here plus its counter row (counters.c, which does not
+ * build without it).
+ */
+// clang-format off
+#define O3B_REASONS(X)                                                                      \
+    /* bypass */                                                                            \
+    X(O3B_R_TABLE, "table",                                                                 \
+      "Microsoft lists this destination and the policy bypasses its category")             \
+    X(O3B_R_ALSO, "also-bypass", "the destination is in the local AlsoBypass list")        \
+    /* inspect */                                                                           \
+    X(O3B_R_MALFORMED, "malformed",                                                         \
+      "the request target is malformed, so it is never bypassed")                          \
+    X(O3B_R_MISMATCH, "host-mismatch",                                                      \
+      "the Host header and the URL name different destinations")                           \
+    X(O3B_R_NEVER, "never-bypass", "the destination is in the local NeverBypass list")     \
+    X(O3B_R_NOT_LISTED, "not-listed", "Microsoft's table does not list this destination")  \
+    X(O3B_R_PORT, "port", "Microsoft lists this host, but not for this port")              \
+    X(O3B_R_CATEGORY, "category",                                                           \
+      "the matching endpoint set's category is not in BypassCategories")                   \
+    X(O3B_R_AREA, "service-area",                                                           \
+      "the matching endpoint set's service area is not in ServiceAreas")                   \
+    X(O3B_R_OPTIONAL, "optional",                                                           \
+      "RequiredOnly is on and the matching endpoint set is optional")                      \
+    X(O3B_R_TENANT, "tenant",                                                               \
+      "the host names a tenant or mail domain not in TenantName / TenantDomain, or is "    \
+      "an IP literal of a set that serves every tenant")                                   \
+    X(O3B_R_DECRYPTED, "decrypted",                                                         \
+      "the proxy decrypted this request (ssl-bump): its Host is not bound to the "         \
+      "destination, so it is inspected (DecryptedRequests)")                               \
+    X(O3B_R_SNI_MISMATCH, "sni-mismatch",                                                   \
+      "the TLS server name (SNI) the client sent names another host than the request")
+// clang-format on
+
+#define O3B_REASON_ENUM(value, name, text) value,
+enum o3b_reason { O3B_REASONS(O3B_REASON_ENUM) O3B_R_COUNT };
+#undef O3B_REASON_ENUM
 
 struct o3b_decision {
     enum o3b_verdict verdict;
     enum o3b_reason reason;
-    enum o3b_target_status target_status;   /* for MALFORMED / MISMATCH */
-    const struct o3b_set *set;              /* the table's winner (or the set
-                                               listed at the top level), or NULL */
-    const struct o3b_index_entry *entry;    /* matching table or list entry, or NULL */
-    unsigned candidates;                    /* entries at the winning level */
-    const struct o3b_target *target;        /* the target decided on (NULL when it
-                                               was refused); borrowed */
-    const char *detail;                     /* static extra word for the header, or NULL */
+    enum o3b_target_status target_status; /* for MALFORMED / MISMATCH */
+    const struct o3b_set *set;            /* the table's winner (or the set
+                                             listed at the top level), or NULL */
+    const struct o3b_index_entry *entry;  /* matching table or list entry, or NULL */
+    unsigned candidates;                  /* entries at the winning level */
+    const struct o3b_target *target;      /* the target decided on (NULL when it
+                                             was refused); borrowed */
+    const char *detail;                   /* static extra word for the header, or NULL */
 };
 
 /*
@@ -170,9 +194,8 @@ const char *o3b_reason_text(enum o3b_reason r);
  * nothing bypassed except AlsoBypass).  Pointers in `d` live as long as the
  * table and the policy.
  */
-void o3b_decide(const o3b_table *table, const struct o3b_policy *p,
-                const struct o3b_target *target, enum o3b_target_status st,
-                struct o3b_decision *d);
+void o3b_decide(const o3b_table *table, const struct o3b_policy *p, const struct o3b_target *target,
+                enum o3b_target_status st, struct o3b_decision *d);
 
 /* Was this request decrypted by the proxy (rule 3)? */
 bool o3b_target_decrypted(const struct o3b_target *t);

@@ -13,15 +13,15 @@
 #define O365BYPASS_REFRESH_H
 
 enum o3b_refresh_outcome {
-    O3B_REFRESH_UPDATED = 0,    /* new table validated, saved, returned */
-    O3B_REFRESH_NOT_MODIFIED,   /* the version in use is the latest */
-    O3B_REFRESH_FAILED,         /* network/HTTP/cache-write failure */
-    O3B_REFRESH_INVALID,        /* the feed failed validation */
-    O3B_REFRESH_SHRINK,         /* held back by the shrink guard (kept as pending) */
-    O3B_REFRESH_THROTTLED,      /* HTTP 429, or still inside its wait */
-    O3B_REFRESH_NOT_DUE,        /* not forced and not due yet: nothing happened */
-    O3B_REFRESH_ACCEPTED,       /* admin accepted a pending table */
-    O3B_REFRESH_GROW,           /* held back by the grow guard (kept as pending) */
+    O3B_REFRESH_UPDATED = 0,  /* new table validated, saved, returned */
+    O3B_REFRESH_NOT_MODIFIED, /* the version in use is the latest */
+    O3B_REFRESH_FAILED,       /* network/HTTP/cache-write failure */
+    O3B_REFRESH_INVALID,      /* the feed failed validation */
+    O3B_REFRESH_SHRINK,       /* held back by the shrink guard (kept as pending) */
+    O3B_REFRESH_THROTTLED,    /* HTTP 429, or still inside its wait */
+    O3B_REFRESH_NOT_DUE,      /* not forced and not due yet: nothing happened */
+    O3B_REFRESH_ACCEPTED,     /* admin accepted a pending table */
+    O3B_REFRESH_GROW,         /* held back by the grow guard (kept as pending) */
     O3B_REFRESH_OUTCOME_COUNT
 };
 
@@ -37,10 +37,10 @@ const char *o3b_refresh_outcome_name(enum o3b_refresh_outcome o);
    (never attempted, never succeeded, never due). */
 struct o3b_refresh_status {
     long long last_attempt;
-    long long last_success;         /* last attempt that reached the service */
+    long long last_success; /* last attempt that reached the service */
     long long next_due;
-    char result[O3B_REFRESH_RESULT_MAX];           /* "updated to 2025111400", "failed: ..." */
-    char client_request_id[O3B_CLIENT_ID_SIZE];     /* "" when unknown */
+    char result[O3B_REFRESH_RESULT_MAX];        /* "updated to 2025111400", "failed: ..." */
+    char client_request_id[O3B_CLIENT_ID_SIZE]; /* "" when unknown */
 };
 
 #endif

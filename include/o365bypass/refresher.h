@@ -63,8 +63,8 @@ struct o3b_refresher;
  * creates the ClientRequestId (config value, else CacheDir file, else a
  * fresh GUID).  The first refresh is due at `now` + `first_delay` seconds.
  */
-struct o3b_refresher *o3b_refresher_new(const struct o3b_config *cfg, time_t now,
-                                        long first_delay, o3b_err *err);
+struct o3b_refresher *o3b_refresher_new(const struct o3b_config *cfg, time_t now, long first_delay,
+                                        o3b_err *err);
 void o3b_refresher_free(struct o3b_refresher **r);
 
 /*
@@ -75,8 +75,7 @@ void o3b_refresher_free(struct o3b_refresher **r);
  * fetch --force`), and the refusals of trust.h are strict.
  */
 enum o3b_refresh_outcome o3b_refresher_run(struct o3b_refresher *r, const o3b_table *current,
-                                           time_t now, bool forced, o3b_table **out,
-                                           o3b_err *err);
+                                           time_t now, bool forced, o3b_table **out, o3b_err *err);
 
 /* Only the version check: GET {ServiceURL}/version/{Instance} with the
    ClientRequestId and put its 10-digit "latest" into `latest`.  Changes no

@@ -49,10 +49,10 @@
 #define O3B_STORE_WRAPPER_SLACK 4096
 
 struct o3b_store_params {
-    const char *dir;        /* CacheDir, or NULL: no cache */
-    const char *instance;   /* the configured Instance, canonical spelling */
-    const char *seed_file;  /* SeedFile, or NULL: none */
-    long max_feed_bytes;    /* MaxFeedBytes */
+    const char *dir;       /* CacheDir, or NULL: no cache */
+    const char *instance;  /* the configured Instance, canonical spelling */
+    const char *seed_file; /* SeedFile, or NULL: none */
+    long max_feed_bytes;   /* MaxFeedBytes */
 };
 
 enum o3b_store_file {
@@ -164,9 +164,9 @@ const char *o3b_store_source_name(enum o3b_store_source s);
 #define O3B_STORE_NOTES_MAX 1024
 
 struct o3b_store_choice {
-    o3b_table *table;                 /* the caller owns it; NULL with O3B_SOURCE_KEEP */
+    o3b_table *table; /* the caller owns it; NULL with O3B_SOURCE_KEEP */
     enum o3b_store_source source;
-    char notes[O3B_STORE_NOTES_MAX];  /* each skipped step and why; "" when none */
+    char notes[O3B_STORE_NOTES_MAX]; /* each skipped step and why; "" when none */
 };
 
 /*

@@ -25,51 +25,46 @@
 #include "o365bypass/ports.h"
 
 /* Categories in priority order: a larger value wins a tie. */
-enum o3b_category {
-    O3B_CAT_DEFAULT = 0,
-    O3B_CAT_ALLOW = 1,
-    O3B_CAT_OPTIMIZE = 2,
-    O3B_CAT_COUNT
-};
+enum o3b_category { O3B_CAT_DEFAULT = 0, O3B_CAT_ALLOW = 1, O3B_CAT_OPTIMIZE = 2, O3B_CAT_COUNT };
 
 enum o3b_area {
     O3B_AREA_EXCHANGE = 0,
     O3B_AREA_SHAREPOINT,
-    O3B_AREA_SKYPE,  /* "Skype" is Microsoft Teams in the feed */
+    O3B_AREA_SKYPE, /* "Skype" is Microsoft Teams in the feed */
     O3B_AREA_COMMON,
-    O3B_AREA_MEM,    /* Intune, only when asked for */
-    O3B_AREA_OTHER,  /* a service area this version does not know */
+    O3B_AREA_MEM,   /* Intune, only when asked for */
+    O3B_AREA_OTHER, /* a service area this version does not know */
     O3B_AREA_COUNT
 };
 
 /* Caps that keep a hostile feed from exhausting memory. */
 #define O3B_MAX_SETS 4096
-#define O3B_MAX_ITEMS_PER_SET 8192  /* urls or ips in one set */
-#define O3B_MAX_ENTRIES 65536       /* urls + ips in the whole table */
+#define O3B_MAX_ITEMS_PER_SET 8192 /* urls or ips in one set */
+#define O3B_MAX_ENTRIES 65536      /* urls + ips in the whole table */
 
-const char *o3b_category_name(enum o3b_category c);   /* "Optimize" */
+const char *o3b_category_name(enum o3b_category c);            /* "Optimize" */
 int o3b_category_parse(const char *s, enum o3b_category *out); /* case-insensitive */
-const char *o3b_area_name(enum o3b_area a);           /* "Exchange", "Other" */
+const char *o3b_area_name(enum o3b_area a);                    /* "Exchange", "Other" */
 /* Known area names, case-insensitive; anything else gives O3B_AREA_OTHER and -1. */
 int o3b_area_parse(const char *s, enum o3b_area *out);
 
 /* What the feed says about one endpoint set. */
 struct o3b_set_spec {
-    long long id;               /* > 0 */
-    const char *service_area;   /* required, e.g. "Exchange" */
-    const char *area_display;   /* serviceAreaDisplayName or NULL */
-    const char *category;       /* "Optimize" | "Allow" | "Default" */
-    const char *tcp_ports;      /* NULL or text as in the feed */
-    const char *udp_ports;      /* NULL or text as in the feed */
-    const char *notes;          /* NULL or text */
+    long long id;             /* > 0 */
+    const char *service_area; /* required, e.g. "Exchange" */
+    const char *area_display; /* serviceAreaDisplayName or NULL */
+    const char *category;     /* "Optimize" | "Allow" | "Default" */
+    const char *tcp_ports;    /* NULL or text as in the feed */
+    const char *udp_ports;    /* NULL or text as in the feed */
+    const char *notes;        /* NULL or text */
     bool required;
     bool express_route;
 };
 
 struct o3b_set {
     uint32_t id;
-    uint8_t category;           /* enum o3b_category */
-    uint8_t area;               /* enum o3b_area */
+    uint8_t category; /* enum o3b_category */
+    uint8_t area;     /* enum o3b_area */
     bool required;
     bool express_route;
     const char *area_name;      /* as the feed wrote it */
@@ -79,18 +74,18 @@ struct o3b_set {
     const char *notes;          /* "" when absent */
     const struct o3b_port_range *tcp;
     size_t n_tcp;
-    const char *const *urls;    /* normalized patterns, feed order */
+    const char *const *urls; /* normalized patterns, feed order */
     size_t n_urls;
-    const char *const *ips;     /* canonical CIDRs, feed order */
+    const char *const *ips; /* canonical CIDRs, feed order */
     size_t n_ips;
 };
 
 /* Where a table came from; copied into the table. */
 struct o3b_table_meta {
-    char source[512];   /* file path or URL */
-    char instance[32];  /* "Worldwide", ... or "" */
-    char version[32];   /* "2025111400", or "" when unknown (e.g. the seed) */
-    long long fetched;  /* unix time of the download, 0 when unknown */
+    char source[512];  /* file path or URL */
+    char instance[32]; /* "Worldwide", ... or "" */
+    char version[32];  /* "2025111400", or "" when unknown (e.g. the seed) */
+    long long fetched; /* unix time of the download, 0 when unknown */
 };
 
 struct o3b_table_counts {
@@ -107,17 +102,14 @@ o3b_table_builder *o3b_table_builder_new(void);
 
 /* Start a new set; later add_url/add_ip calls go to it.  Validates every
    field (category, area, id unique, ports syntax).  Returns 0 or -1. */
-int o3b_table_builder_add_set(o3b_table_builder *b, const struct o3b_set_spec *spec,
-                              o3b_err *err);
+int o3b_table_builder_add_set(o3b_table_builder *b, const struct o3b_set_spec *spec, o3b_err *err);
 
 /* Add a URL (host or pattern, any case, one trailing dot allowed) to the
    current set.  Returns 0 or -1 with the reason. */
-int o3b_table_builder_add_url(o3b_table_builder *b, const char *url, size_t len,
-                              o3b_err *err);
+int o3b_table_builder_add_url(o3b_table_builder *b, const char *url, size_t len, o3b_err *err);
 
 /* Add a CIDR ("52.96.0.0/14", "2603:1006::/40") to the current set. */
-int o3b_table_builder_add_ip(o3b_table_builder *b, const char *cidr, size_t len,
-                             o3b_err *err);
+int o3b_table_builder_add_ip(o3b_table_builder *b, const char *cidr, size_t len, o3b_err *err);
 
 /*
  * Freeze into a table (consumes the builder: *b becomes NULL, also on
@@ -126,9 +118,8 @@ int o3b_table_builder_add_ip(o3b_table_builder *b, const char *cidr, size_t len,
  * endpoints give the same hash whatever file format they came from.  A table
  * with no set at all is refused unless `allow_empty`.
  */
-o3b_table *o3b_table_builder_finish(o3b_table_builder **b,
-                                    const struct o3b_table_meta *meta, bool allow_empty,
-                                    o3b_err *err);
+o3b_table *o3b_table_builder_finish(o3b_table_builder **b, const struct o3b_table_meta *meta,
+                                    bool allow_empty, o3b_err *err);
 
 void o3b_table_builder_free(o3b_table_builder **b);
 

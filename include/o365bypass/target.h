@@ -81,12 +81,12 @@ struct o3b_target {
        brackets (inet_ntop form), e.g. "52.96.1.1", "2603:1006::1". */
     char host[O3B_HOST_MAX + 1];
     uint16_t host_len;
-    uint16_t port;      /* effective port, 1..65535 */
-    uint8_t kind;       /* enum o3b_host_kind */
-    uint8_t form;       /* enum o3b_target_form */
-    uint8_t scheme;     /* enum o3b_scheme (NONE for CONNECT) */
-    uint8_t addr[16];   /* IP literals: network order; IPv4 in addr[0..3] */
-    uint8_t sni_state;  /* enum o3b_sni_state; O3B_SNI_NONE after a parse */
+    uint16_t port;     /* effective port, 1..65535 */
+    uint8_t kind;      /* enum o3b_host_kind */
+    uint8_t form;      /* enum o3b_target_form */
+    uint8_t scheme;    /* enum o3b_scheme (NONE for CONNECT) */
+    uint8_t addr[16];  /* IP literals: network order; IPv4 in addr[0..3] */
+    uint8_t sni_state; /* enum o3b_sni_state; O3B_SNI_NONE after a parse */
     uint16_t sni_len;
     char sni[O3B_HOST_MAX + 1]; /* O3B_SNI_OK: lowercase, no trailing dot */
 };
@@ -104,8 +104,7 @@ const char *o3b_target_status_text(enum o3b_target_status st);
  * them (0 when there is none).  On O3B_TARGET_OK `*out` is filled; on any
  * other status `*out` is unspecified.
  */
-enum o3b_target_status o3b_target_parse(const char *line, size_t line_len,
-                                        const char *const *hosts,
+enum o3b_target_status o3b_target_parse(const char *line, size_t line_len, const char *const *hosts,
                                         const size_t *host_lens, size_t n_hosts,
                                         struct o3b_target *out);
 

@@ -74,7 +74,7 @@ enum o3b_tenant_ns {
 
 /* Your names, as the policy holds them (lowercase; borrowed). */
 struct o3b_tenant_pins {
-    const char *const *tenants;   /* TenantName */
+    const char *const *tenants; /* TenantName */
     size_t n_tenants;
     const char *const *mx_labels; /* from TenantDomain */
     size_t n_mx_labels;

@@ -102,9 +102,9 @@ enum o3b_grow_kind {
 
 struct o3b_grow_finding {
     enum o3b_grow_kind kind;
-    uint32_t set_id;       /* the set of the new table */
-    char entry[64];        /* the entry, shortened when longer */
-    char detail[64];       /* the domain; or "Default->Optimize", "new set" */
+    uint32_t set_id; /* the set of the new table */
+    char entry[64];  /* the entry, shortened when longer */
+    char detail[64]; /* the domain; or "Default->Optimize", "new set" */
 };
 
 struct o3b_grow_report {

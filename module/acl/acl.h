@@ -35,10 +35,10 @@
 #define O3B_VERSION "unknown"
 #endif
 
-#define ACL_LINE_MAX 8192      /* longest request line, without its '\n' */
-#define ACL_FRAMER_CAP 65536   /* input buffer; > ACL_LINE_MAX */
-#define ACL_CHANNEL_MAX 10     /* digits of a channel ID */
-#define ACL_REPLY_MAX 2048     /* longest reply line, '\n' included */
+#define ACL_LINE_MAX 8192    /* longest request line, without its '\n' */
+#define ACL_FRAMER_CAP 65536 /* input buffer; > ACL_LINE_MAX */
+#define ACL_CHANNEL_MAX 10   /* digits of a channel ID */
+#define ACL_REPLY_MAX 2048   /* longest reply line, '\n' included */
 
 /* ---- proto.c: framing ----------------------------------------------------------- */
 
@@ -51,8 +51,8 @@
  */
 struct acl_framer {
     char buf[ACL_FRAMER_CAP];
-    size_t start, end;          /* unconsumed bytes: buf[start..end) */
-    bool discarding;            /* inside an overlong line */
+    size_t start, end;                 /* unconsumed bytes: buf[start..end) */
+    bool discarding;                   /* inside an overlong line */
     char channel[ACL_CHANNEL_MAX + 1]; /* of the overlong line, "" if none */
 };
 
@@ -79,16 +79,16 @@ bool acl_framer_rest(struct acl_framer *f, char **line, size_t *len, bool *overl
 /* Why a line cannot be asked about (the parser's refusals come from the core). */
 enum acl_input_error {
     ACL_IN_OK = 0,
-    ACL_IN_EMPTY,       /* no token at all */
-    ACL_IN_NO_HOST,     /* %DST missing or "-" */
-    ACL_IN_NO_PORT,     /* %PORT missing or "-" */
-    ACL_IN_BAD_PORT,    /* %PORT not 1 to 5 decimal digits */
-    ACL_IN_BAD_SCHEME,  /* %>rs not a URI scheme */
-    ACL_IN_DELIMITER,   /* '/', '?' or '#' in %DST: would change the URL's shape */
-    ACL_IN_BAD_BYTE,    /* a space, control or non-ASCII byte in a value */
-    ACL_IN_EXTRA,       /* a token after the four we read, other than "-" */
-    ACL_IN_OVERLONG,    /* longer than ACL_LINE_MAX */
-    ACL_IN_TRUNCATED,   /* the input ended inside a line */
+    ACL_IN_EMPTY,      /* no token at all */
+    ACL_IN_NO_HOST,    /* %DST missing or "-" */
+    ACL_IN_NO_PORT,    /* %PORT missing or "-" */
+    ACL_IN_BAD_PORT,   /* %PORT not 1 to 5 decimal digits */
+    ACL_IN_BAD_SCHEME, /* %>rs not a URI scheme */
+    ACL_IN_DELIMITER,  /* '/', '?' or '#' in %DST: would change the URL's shape */
+    ACL_IN_BAD_BYTE,   /* a space, control or non-ASCII byte in a value */
+    ACL_IN_EXTRA,      /* a token after the four we read, other than "-" */
+    ACL_IN_OVERLONG,   /* longer than ACL_LINE_MAX */
+    ACL_IN_TRUNCATED,  /* the input ended inside a line */
     ACL_IN_COUNT
 };
 
@@ -104,15 +104,15 @@ const char *acl_input_error_text(enum acl_input_error e);
  * place).
  */
 struct acl_query {
-    const char *channel;  /* NULL without a channel ID */
+    const char *channel; /* NULL without a channel ID */
     size_t channel_len;
-    char *host;           /* %DST, unescaped */
+    char *host; /* %DST, unescaped */
     size_t host_len;
-    char *port;           /* %PORT: decimal digits */
+    char *port; /* %PORT: decimal digits */
     size_t port_len;
-    char *sni;            /* %ssl::>sni, unescaped; NULL when absent */
+    char *sni; /* %ssl::>sni, unescaped; NULL when absent */
     size_t sni_len;
-    char *scheme;         /* %>rs; NULL when absent ("-": a CONNECT) */
+    char *scheme; /* %>rs; NULL when absent ("-": a CONNECT) */
     size_t scheme_len;
 };
 
@@ -166,20 +166,20 @@ void acl_reply_end(struct acl_reply *r);
 
 /* What an answer needs: borrowed for the duration of one call. */
 struct acl_state {
-    const o3b_table *table;          /* NULL when unavailable */
+    const o3b_table *table; /* NULL when unavailable */
     const struct o3b_policy *policy;
-    const char *table_tag;           /* o3b_table_tag() of `table` */
-    const char *unavailable;         /* non-NULL: no usable configuration or
-                                        table; every answer is ERR with this
-                                        detail token */
+    const char *table_tag;   /* o3b_table_tag() of `table` */
+    const char *unavailable; /* non-NULL: no usable configuration or
+                                table; every answer is ERR with this
+                                detail token */
 };
 
 /* Answer one complete line (modified in place) into `r`. */
 void acl_answer_line(const struct acl_state *s, char *line, size_t len, struct acl_reply *r);
 
 /* Answer a line that could not be read (overlong, truncated) on `channel`. */
-void acl_answer_refused(const struct acl_state *s, const char *channel,
-                        enum acl_input_error e, struct acl_reply *r);
+void acl_answer_refused(const struct acl_state *s, const char *channel, enum acl_input_error e,
+                        struct acl_reply *r);
 
 /* ---- follow.c ------------------------------------------------------------------------ */
 
@@ -188,16 +188,16 @@ struct acl_follow {
     struct o3b_config cfg;
     struct o3b_store_params params; /* borrowed from cfg */
     bool config_ok;
-    char cache_path[4096];      /* CacheDir's current file, "" without CacheDir */
+    char cache_path[4096]; /* CacheDir's current file, "" without CacheDir */
     struct acl_file_id {
-        bool exists;            /* or hidden: stat failed other than ENOENT */
-        int error;              /* errno of stat, 0 when it worked */
+        bool exists; /* or hidden: stat failed other than ENOENT */
+        int error;   /* errno of stat, 0 when it worked */
         unsigned long long dev, ino, size;
         long long mtime_ns, ctime_ns;
     } seen;
-    o3b_table *table;           /* NULL: unusable (see unavailable) */
+    o3b_table *table; /* NULL: unusable (see unavailable) */
     char tag[40];
-    const char *unavailable;    /* detail token, or NULL */
+    const char *unavailable; /* detail token, or NULL */
     time_t next_check;
 };
 

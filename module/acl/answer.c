@@ -61,8 +61,8 @@ static void inspect_reply(const struct acl_state *s, const char *channel, size_t
 void acl_answer_refused(const struct acl_state *s, const char *channel, enum acl_input_error e,
                         struct acl_reply *r)
 {
-    inspect_reply(s, channel, channel ? strlen(channel) : 0, "malformed",
-                  acl_input_error_name(e), acl_input_error_text(e), r);
+    inspect_reply(s, channel, channel ? strlen(channel) : 0, "malformed", acl_input_error_name(e),
+                  acl_input_error_text(e), r);
 }
 
 static void decision_reply(const struct acl_state *s, const struct acl_query *q,
@@ -73,8 +73,8 @@ static void decision_reply(const struct acl_state *s, const struct acl_query *q,
 
     o3b_decision_format(d, log, sizeof log);
     acl_reply_begin(r, q->channel, q->channel_len, d->verdict == O3B_BYPASS);
-    acl_reply_kv(r, "message", refused ? o3b_target_status_text(d->target_status)
-                                       : o3b_reason_text(d->reason));
+    acl_reply_kv(r, "message",
+                 refused ? o3b_target_status_text(d->target_status) : o3b_reason_text(d->reason));
     acl_reply_kv(r, "o365bypass_verdict", d->verdict == O3B_BYPASS ? "bypass" : "inspect");
     acl_reply_kv(r, "o365bypass_reason", o3b_reason_name(d->reason));
     if (refused)
@@ -111,8 +111,7 @@ void acl_answer_line(const struct acl_state *s, char *line, size_t len, struct a
         return;
     }
     n = acl_request_line(&q, request, sizeof request);
-    st = n > 0 ? o3b_target_parse(request, n, NULL, NULL, 0, &target)
-               : O3B_TARGET_BAD_REQUEST_LINE;
+    st = n > 0 ? o3b_target_parse(request, n, NULL, NULL, 0, &target) : O3B_TARGET_BAD_REQUEST_LINE;
     if (st == O3B_TARGET_OK)
         o3b_target_set_sni(&target, q.sni, q.sni_len); /* NULL: no SNI */
     o3b_decide(s->table, s->policy, &target, st, &d);

@@ -103,8 +103,8 @@ static void file_id(const char *path, struct acl_file_id *id)
 
 static bool same_id(const struct acl_file_id *a, const struct acl_file_id *b)
 {
-    return a->exists == b->exists && a->error == b->error && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-           a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+    return a->exists == b->exists && a->error == b->error && a->dev == b->dev && a->ino == b->ino &&
+           a->size == b->size && a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
 }
 
 /* Take `t` as the table in use (owned from now on) and log it. */
@@ -115,9 +115,8 @@ static void install(struct acl_follow *f, o3b_table *t, const char *why)
 
     o3b_table_tag(t, tag, sizeof tag);
     o3b_table_get_counts(t, &c);
-    acl_log("%s: table %s%s%s in use (%zu sets, %zu entries, from %s)", why,
-            f->table ? f->tag : "", f->table ? " -> " : "", tag, c.sets, c.entries,
-            o3b_table_meta(t)->source);
+    acl_log("%s: table %s%s%s in use (%zu sets, %zu entries, from %s)", why, f->table ? f->tag : "",
+            f->table ? " -> " : "", tag, c.sets, c.entries, o3b_table_meta(t)->source);
     o3b_table_free(&f->table);
     f->table = t;
     memcpy(f->tag, tag, sizeof f->tag);
@@ -134,8 +133,8 @@ static bool cache_file_unreadable(const struct acl_follow *f)
         return false;
     if (saved == 0)
         saved = errno;
-    acl_log("cannot read %s (%s): %s; make CacheDir readable by Squid's helper user",
-            f->cache_path, strerror(saved),
+    acl_log("cannot read %s (%s): %s; make CacheDir readable by Squid's helper user", f->cache_path,
+            strerror(saved),
             f->table ? "the table in use stays" : "every lookup is answered ERR (inspected)");
     return true;
 }
@@ -153,8 +152,7 @@ void acl_follow_start(struct acl_follow *f, const char *config_path)
     if (!f->config_ok)
         return;
     f->params = o3b_config_store_params(&f->cfg);
-    if (o3b_store_path(&f->params, O3B_STORE_CURRENT, f->cache_path, sizeof f->cache_path) ==
-        NULL)
+    if (o3b_store_path(&f->params, O3B_STORE_CURRENT, f->cache_path, sizeof f->cache_path) == NULL)
         f->cache_path[0] = '\0';
     file_id(f->cache_path, &f->seen);
     f->unavailable = "cache-unreadable";

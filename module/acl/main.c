@@ -51,7 +51,8 @@ void acl_log(const char *fmt, ...)
     struct tm tm;
     va_list ap;
 
-    if (localtime_r(&now, &tm) == NULL || strftime(stamp, sizeof stamp, "%Y/%m/%d %H:%M:%S", &tm) == 0)
+    if (localtime_r(&now, &tm) == NULL ||
+        strftime(stamp, sizeof stamp, "%Y/%m/%d %H:%M:%S", &tm) == 0)
         stamp[0] = '\0';
     fprintf(stderr, "%s| o365bypass-acl[%ld]: ", stamp, (long)getpid());
     va_start(ap, fmt);

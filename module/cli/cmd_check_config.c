@@ -174,9 +174,8 @@ static int check_file(struct cli_ctx *ctx, const char *file)
 
 int cmd_check_config(struct cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
-                                         {"list", no_argument, NULL, 'l'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'}, {"list", no_argument, NULL, 'l'}, {NULL, 0, NULL, 0}};
     const char *file;
     bool list = false;
     int c;
@@ -197,8 +196,8 @@ int cmd_check_config(struct cli_ctx *ctx, int argc, char **argv)
         return cli_usage_error(ctx, "check-config", "give at most one FILE");
     file = optind < argc ? argv[optind] : ctx->config_path;
     if (file == NULL) {
-        cli_error(ctx, "check-config: no FILE given and neither %s nor %s exists",
-                  O3B_CICAP_CONF, O3B_DEFAULT_CONFIG);
+        cli_error(ctx, "check-config: no FILE given and neither %s nor %s exists", O3B_CICAP_CONF,
+                  O3B_DEFAULT_CONFIG);
         return CLI_ERROR;
     }
     return check_file(ctx, file);

@@ -99,8 +99,7 @@ static void tenant_list(const struct o3b_policy *p, char *buf, size_t size)
     snprintf(buf, size, "none");
     for (size_t i = 0; i < p->n_tenants + p->n_domains && used < size; i++)
         used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "",
-                                 i < p->n_tenants ? p->tenants[i]
-                                                  : p->domains[i - p->n_tenants]);
+                                 i < p->n_tenants ? p->tenants[i] : p->domains[i - p->n_tenants]);
 }
 
 /* The policy's part of the rule line, after the precedence part. */
@@ -128,11 +127,15 @@ static void policy_clause(const struct o3b_decision *d, const struct o3b_target 
     case O3B_R_TENANT:
         tenant_list(p, list, sizeof list);
         if (t->kind != O3B_KIND_NAME)
-            snprintf(buf, size, "the set serves every tenant and an IP literal names none "
-                                "(TenantName / TenantDomain: %.200s)", list);
+            snprintf(buf, size,
+                     "the set serves every tenant and an IP literal names none "
+                     "(TenantName / TenantDomain: %.200s)",
+                     list);
         else
-            snprintf(buf, size, "%s is not a host of your tenants or mail domains "
-                                "(TenantName / TenantDomain: %.200s)", t->host, list);
+            snprintf(buf, size,
+                     "%s is not a host of your tenants or mail domains "
+                     "(TenantName / TenantDomain: %.200s)",
+                     t->host, list);
         break;
     case O3B_R_PORT:
         snprintf(buf, size, "but %s listed for TCP port %u",
@@ -270,8 +273,10 @@ static int ask_service(struct cli_ctx *ctx, const struct remote *srv, const char
     a->asked = icap_header(r.headers, "X-O365bypass-Decision", a->header, sizeof a->header);
     a->next_services = icap_header(r.headers, "X-Next-Services", tmp, sizeof tmp) != NULL;
     if (!a->asked)
-        cli_error(ctx, "lookup --server %s: ICAP %d without an X-O365bypass-Decision header "
-                  "(is %s the o365bypass service?)", srv->text, r.status, srv->service);
+        cli_error(ctx,
+                  "lookup --server %s: ICAP %d without an X-O365bypass-Decision header "
+                  "(is %s the o365bypass service?)",
+                  srv->text, r.status, srv->service);
     icap_response_free(&r);
     return a->asked ? 0 : -1;
 }
@@ -408,8 +413,8 @@ static int print_json(const char *input, const struct o3b_target *t, const struc
 /* ---- the command ----------------------------------------------------------------------- */
 
 /* Options of `lookup`; returns -1 to go on, else the exit code. */
-static int parse_options(struct cli_ctx *ctx, int argc, char **argv, bool *json,
-                         struct remote *srv, bool *use_server)
+static int parse_options(struct cli_ctx *ctx, int argc, char **argv, bool *json, struct remote *srv,
+                         bool *use_server)
 {
     static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
                                          {"server", required_argument, NULL, 's'},
@@ -433,8 +438,8 @@ static int parse_options(struct cli_ctx *ctx, int argc, char **argv, bool *json,
     if (optind >= argc)
         return cli_usage_error(ctx, "lookup", "give at least one URL, host or address");
     *use_server = srv->text != NULL;
-    if (*use_server && icap_split_server(srv->text, "1344", srv->host, sizeof srv->host,
-                                         srv->port, sizeof srv->port) != 0)
+    if (*use_server && icap_split_server(srv->text, "1344", srv->host, sizeof srv->host, srv->port,
+                                         sizeof srv->port) != 0)
         return cli_usage_error(ctx, "lookup", "--server '%s' is not HOST:PORT", srv->text);
     if (!*use_server && srv->service != NULL)
         return cli_usage_error(ctx, "lookup", "--service needs --server");

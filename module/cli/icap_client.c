@@ -293,8 +293,8 @@ static char *format_request(const char *host, const char *port, const char *meth
     bool v6 = strchr(host, ':') != NULL;
     const char *lb = v6 ? "[" : "", *rb = v6 ? "]" : "";
     size_t http_len = http ? strlen(http) : 0;
-    size_t size = 2 * strlen(host) + strlen(port) * 2 + strlen(service) + strlen(extra) +
-                  http_len + 256;
+    size_t size =
+        2 * strlen(host) + strlen(port) * 2 + strlen(service) + strlen(extra) + http_len + 256;
     char *req = malloc(size);
 
     if (req != NULL)

@@ -79,12 +79,14 @@ enum host_class {
 
 static const char *const class_names[HC_COUNT] = {
     "exact hosts", "*.suffix, 1 label below", "*.suffix, 2-5 labels below",
-    "other globs", "popular non-Microsoft", "deep non-Microsoft", "look-alikes",
+    "other globs", "popular non-Microsoft",   "deep non-Microsoft",
+    "look-alikes",
 };
 
 /* How many hosts of each class the mix holds. */
 static const size_t class_sizes[HC_COUNT] = {900, 600, 400, 150, 900, 350, 300};
 
+// clang-format off
 static const char *const popular_hosts[] = {
     "www.google.com", "google.com", "accounts.google.com", "mail.google.com",
     "www.gstatic.com", "fonts.googleapis.com", "fonts.gstatic.com", "ajax.googleapis.com",
@@ -105,6 +107,7 @@ static const char *const popular_hosts[] = {
     "www.nytimes.com", "news.ycombinator.com", "ocsp.pki.goog", "ocsp.sectigo.com",
     "r3.o.lencr.org", "x1.c.lencr.org", "www.yahoo.com", "duckduckgo.com",
 };
+// clang-format on
 
 static const char *const deep_bases[] = {
     "example.co.uk",   "cloudfront.net", "akamaiedge.net", "compute.amazonaws.com",
@@ -112,8 +115,8 @@ static const char *const deep_bases[] = {
 };
 
 static const char *const words[] = {
-    "contoso", "fabrikam", "northwind", "tailspin", "adatum", "litware", "wingtip", "eu",
-    "us",      "emea",     "apac",      "prod",     "cdn",    "static",  "api",     "web",
+    "contoso", "fabrikam", "northwind", "tailspin", "adatum",     "litware",  "wingtip", "eu",
+    "us",      "emea",     "apac",      "prod",     "cdn",        "static",   "api",     "web",
     "m",       "a1",       "b2-c3",     "eus-01",   "westeurope", "tenant42", "x",
 };
 
@@ -126,11 +129,11 @@ struct mix_host {
     const char *name; /* normalized, NUL-terminated */
     const char *line; /* "GET http://NAME/ HTTP/1.1" */
     uint16_t len;
-    uint8_t cls;      /* enum host_class */
+    uint8_t cls; /* enum host_class */
 };
 
 struct mix {
-    char *text;               /* names and request lines, NUL-separated */
+    char *text; /* names and request lines, NUL-separated */
     size_t text_len, text_cap;
     size_t *name_off, *line_off;
     struct mix_host *hosts;
@@ -203,8 +206,8 @@ static int mix_add(struct mix *m, enum host_class cls, const char *host)
 }
 
 /* The table's patterns of one kind, as pointers into the index. */
-static size_t entries_of_kind(const o3b_index *ix, enum o3b_entry_kind kind,
-                              const char **out, size_t max)
+static size_t entries_of_kind(const o3b_index *ix, enum o3b_entry_kind kind, const char **out,
+                              size_t max)
 {
     size_t n_entries, n = 0;
     const struct o3b_index_entry *e = o3b_index_entries(ix, &n_entries);
@@ -360,8 +363,9 @@ static int build_mix(const o3b_index *ix, struct mix *m)
 {
     static struct patterns p;
     static const char *const fixed_lookalikes[] = {
-        "sharepoint.com.evil.example", "evilsharepoint.com", "outlook.office.com.evil",
-        "login.microsoftonline.com.attacker.net", "cdn.onenote.net.evil.com",
+        "sharepoint.com.evil.example", "evilsharepoint.com",
+        "outlook.office.com.evil",     "login.microsoftonline.com.attacker.net",
+        "cdn.onenote.net.evil.com",
     };
     char buf[512];
 
@@ -381,8 +385,7 @@ static int build_mix(const o3b_index *ix, struct mix *m)
         size_t made = cls == HC_LOOKALIKE ? 5 : 0;
         if (cls == HC_GLOB && p.n_glob == 0)
             continue; /* a table without other glob shapes (e.g. China) */
-        for (size_t tries = 0; made < class_sizes[cls] && tries < 100 * class_sizes[cls];
-             tries++) {
+        for (size_t tries = 0; made < class_sizes[cls] && tries < 100 * class_sizes[cls]; tries++) {
             gen_host(&p, (enum host_class)cls, buf, sizeof buf);
             made += mix_add(m, (enum host_class)cls, buf) == 0;
         }
@@ -405,11 +408,13 @@ struct mix_addr {
     uint8_t addr[16];
 };
 
+// clang-format off
 static const char *const outside_addrs[] = {
     "8.8.8.8", "1.1.1.1", "140.82.112.3", "151.101.1.69", "142.250.185.78",
     "52.95.255.255", "40.95.255.255", "52.104.0.1", "2001:4860:4860::8888",
     "2606:4700:4700::1111", "2603:1005:ffff::1", "2a00:1450:4001:80b::200e",
 };
+// clang-format on
 
 /* An address inside `c`: its network with random host bits. */
 static void random_inside(const struct o3b_cidr *c, uint8_t out[16])
@@ -482,9 +487,9 @@ struct naive_item {
     const struct o3b_port_range *tcp;
     size_t n_tcp;
     struct o3b_cidr cidr;
-    uint32_t set;      /* index of the set in the table */
-    uint16_t spec;     /* O3B_SPEC_EXACT, literal characters or prefix length */
-    uint8_t rank;      /* the category */
+    uint32_t set;  /* index of the set in the table */
+    uint16_t spec; /* O3B_SPEC_EXACT, literal characters or prefix length */
+    uint8_t rank;  /* the category */
 };
 
 /* The same precedence as index.h (port first), written for a linear scan in
@@ -616,8 +621,8 @@ static inline uint32_t floor_hash(const char *s, size_t len)
 }
 
 /* Not inlined: the index's lookup is a call into the library too. */
-static NOINLINE const struct floor_slot *floor_lookup(const struct floor_table *f,
-                                                      const char *host, size_t len)
+static NOINLINE const struct floor_slot *floor_lookup(const struct floor_table *f, const char *host,
+                                                      size_t len)
 {
     uint32_t h = floor_hash(host, len);
 
@@ -748,8 +753,7 @@ static uint64_t pass_addr_naive(const struct world *w, const struct mix_host *h,
 
     (void)h;
     for (size_t i = 0; i < n; i++) {
-        naive_lookup_addr(w->cidrs, w->n_cidrs, w->addrs[i].family, w->addrs[i].addr, PORT,
-                          &hit);
+        naive_lookup_addr(w->cidrs, w->n_cidrs, w->addrs[i].family, w->addrs[i].addr, PORT, &hit);
         sink += (uintptr_t)hit.best;
     }
     return sink;
@@ -778,14 +782,12 @@ static void describe(const char *what, const struct o3b_hit *a, const struct nai
             "bench_lookup: index and naive scan disagree on %s:\n"
             "  index: best=%s listed=%s candidates=%u\n"
             "  naive: best=%s listed=%s candidates=%u\n",
-            what, a->best ? a->best->text : "-", a->listed ? a->listed->text : "-",
-            a->candidates, b->best ? b->best->text : "-", b->listed ? b->listed->text : "-",
-            b->candidates);
+            what, a->best ? a->best->text : "-", a->listed ? a->listed->text : "-", a->candidates,
+            b->best ? b->best->text : "-", b->listed ? b->listed->text : "-", b->candidates);
 }
 
 /* Counts of answers per class: Optimize, Allow, Default, port-only, none. */
-static int check_hosts(const struct world *w, const struct mix *m,
-                       size_t answers[HC_COUNT][5])
+static int check_hosts(const struct world *w, const struct mix *m, size_t answers[HC_COUNT][5])
 {
     memset(answers, 0, sizeof(size_t) * HC_COUNT * 5);
     for (size_t i = 0; i < m->n; i++) {
@@ -838,8 +840,8 @@ struct measure {
     size_t n;
     double rate[MAX_RUNS]; /* lookups per CPU second, one per run */
     double median, min, max;
-    double share;          /* lowest share of the wall clock the thread got */
-    size_t batch;          /* passes between two readings of the clock */
+    double share; /* lowest share of the wall clock the thread got */
+    size_t batch; /* passes between two readings of the clock */
 };
 
 /* One run: batches of whole passes until `seconds` of CPU time went by. */
@@ -912,8 +914,8 @@ static void print_mix(const struct mix *m, size_t answers[HC_COUNT][5])
     size_t total[5] = {0};
 
     printf("\nhost mix: %zu lowercase hosts, shuffled; answers of (A) at port %d\n", m->n, PORT);
-    printf("  %-28s %6s %9s %6s %8s %5s %5s\n", "class", "hosts", "Optimize", "Allow",
-           "Default", "port", "none");
+    printf("  %-28s %6s %9s %6s %8s %5s %5s\n", "class", "hosts", "Optimize", "Allow", "Default",
+           "port", "none");
     for (int c = 0; c < HC_COUNT; c++) {
         size_t n = 0;
         for (int k = 0; k < 5; k++) {
@@ -923,23 +925,22 @@ static void print_mix(const struct mix *m, size_t answers[HC_COUNT][5])
         printf("  %-28s %6zu %9zu %6zu %8zu %5zu %5zu\n", class_names[c], n, answers[c][0],
                answers[c][1], answers[c][2], answers[c][3], answers[c][4]);
     }
-    printf("  %-28s %6zu %9zu %6zu %8zu %5zu %5zu\n", "all", m->n, total[0], total[1],
-           total[2], total[3], total[4]);
+    printf("  %-28s %6zu %9zu %6zu %8zu %5zu %5zu\n", "all", m->n, total[0], total[1], total[2],
+           total[3], total[4]);
     printf("  (port: listed, but not for port %d; none: not listed)\n", PORT);
 }
 
-static void print_goals(const struct measure *a, const struct measure *b,
-                        const struct measure *c)
+static void print_goals(const struct measure *a, const struct measure *b, const struct measure *c)
 {
     double speedup = a->median / b->median, over_floor = c->median / a->median;
 
     printf("\n  %-40s %12s %12s %s\n", "goal", "measured", "goal", "result");
-    printf("  %-40s %11.0fx %12s %s\n", "A vs B: speed-up over the naive scan", speedup,
-           ">= 100x", bench_verdict(speedup >= 100.0));
-    printf("  %-40s %12.2f %12s %s\n", "A / C: cost over the hash floor", over_floor,
-           "<= 2.00", bench_verdict(over_floor <= 2.0));
-    printf("  %-40s %10.2f M %12s %s\n", "A absolute, lookups/s", a->median / 1e6,
-           ">= 20 M", bench_verdict(a->median >= 20e6));
+    printf("  %-40s %11.0fx %12s %s\n", "A vs B: speed-up over the naive scan", speedup, ">= 100x",
+           bench_verdict(speedup >= 100.0));
+    printf("  %-40s %12.2f %12s %s\n", "A / C: cost over the hash floor", over_floor, "<= 2.00",
+           bench_verdict(over_floor <= 2.0));
+    printf("  %-40s %10.2f M %12s %s\n", "A absolute, lookups/s", a->median / 1e6, ">= 20 M",
+           bench_verdict(a->median >= 20e6));
     printf("  %-40s %10.2f M %12s %s\n", "A absolute, lookups/s (issue 2)", a->median / 1e6,
            ">= 5 M", bench_verdict(a->median >= 5e6));
 }
@@ -963,8 +964,8 @@ static void print_noise(const struct measure *ms, size_t n, int runs)
            "thread's CPU time)\n",
            worst > BENCH_NOISY_SPREAD || share < 0.9 ? "NOISY, compare figures with care"
                                                      : "looked quiet",
-           runs, 100.0 * worst, (int)strcspn(ms[who].label, ")") + 1, ms[who].label,
-           100.0 * share, 100.0 * BENCH_NOISY_SPREAD);
+           runs, 100.0 * worst, (int)strcspn(ms[who].label, ")") + 1, ms[who].label, 100.0 * share,
+           100.0 * BENCH_NOISY_SPREAD);
 }
 
 /* Informational: (A) per host class, fewer and shorter runs. */
@@ -1016,8 +1017,7 @@ static int setup(struct world *w, const char *path, struct mix *m)
     w->n_urls = naive_items(t, true, w->urls, MAX_ITEMS);
     w->n_cidrs = naive_items(t, false, w->cidrs, MAX_ITEMS);
     if (w->n_urls == MAX_ITEMS || w->n_cidrs == MAX_ITEMS) {
-        fprintf(stderr, "bench_lookup: %s: more than %d URLs or prefixes\n", path,
-                MAX_ITEMS - 1);
+        fprintf(stderr, "bench_lookup: %s: more than %d URLs or prefixes\n", path, MAX_ITEMS - 1);
         return -1;
     }
     floor_build(w->ix, &w->floor);
@@ -1065,9 +1065,8 @@ int main(int argc, char **argv)
 
     o3b_table_get_counts(w.table, &counts);
     printf("bench_lookup: the hot path against a naive scan and a hash floor\n");
-    printf("table:     %s: %zu sets, %zu URLs (%zu exact, %zu patterns), %zu+%zu prefixes\n",
-           path, counts.sets, counts.urls, counts.exact, counts.wildcards, counts.ipv4,
-           counts.ipv6);
+    printf("table:     %s: %zu sets, %zu URLs (%zu exact, %zu patterns), %zu+%zu prefixes\n", path,
+           counts.sets, counts.urls, counts.exact, counts.wildcards, counts.ipv4, counts.ipv6);
     bench_print_machine();
     printf("method:    one thread; each figure is the median of %d runs of >= %.2f s of "
            "CPU time,\n           interleaved A A2 B C D D'\n",
@@ -1082,12 +1081,13 @@ int main(int argc, char **argv)
            "%zu outside (%zu found);\n  check: (D) and (D') agree on all of them\n",
            w.n_addrs, n_inside, inside_hits, w.n_addrs - n_inside, outside_hits);
 
-#define MEASURE(label_, fn_, hosts_, n_) \
-    { .label = (label_), .fn = (fn_), .hosts = (hosts_), .n = (n_) }
+#define MEASURE(label_, fn_, hosts_, n_)                                                           \
+    {                                                                                              \
+        .label = (label_), .fn = (fn_), .hosts = (hosts_), .n = (n_)                               \
+    }
     struct measure ms[] = {
         MEASURE("(A)  o3b_index_lookup_host, port 443", pass_index, m.hosts, m.n),
-        MEASURE("(A2) parse + acquire + decide + format + release", pass_service, m.hosts,
-                m.n),
+        MEASURE("(A2) parse + acquire + decide + format + release", pass_service, m.hosts, m.n),
         MEASURE("(B)  naive: fnmatch(3) over every URL pattern", pass_naive, m.hosts, m.n),
         MEASURE("(C)  floor: one FNV-1a pass + one exact probe", pass_floor, m.hosts, m.n),
         MEASURE("(D)  o3b_index_lookup_addr, IP-literal mix", pass_addr, NULL, w.n_addrs),
@@ -1102,8 +1102,8 @@ int main(int argc, char **argv)
     printf("\n  %-50s %11s %10s %8s\n", "measurement", "lookups/s", "ns/lookup", "spread");
     for (size_t k = 0; k < n_ms; k++)
         print_measure(&ms[k]);
-    printf("  (B scans %zu URL patterns per host; D' scans %zu prefixes per address)\n",
-           w.n_urls, w.n_cidrs);
+    printf("  (B scans %zu URL patterns per host; D' scans %zu prefixes per address)\n", w.n_urls,
+           w.n_cidrs);
     print_goals(&ms[0], &ms[2], &ms[3]);
     print_noise(ms, n_ms, runs);
     fflush(stdout);

@@ -179,15 +179,13 @@ static o3b_table *measure_memory(const char *buf, size_t len, struct memory *mem
 
 static void print_timing(const char *label, const struct timing *tm)
 {
-    printf("  %-44s %8.3f %8.3f %8.3f %8.3f\n", label, tm->median, tm->min, tm->max,
-           tm->first);
+    printf("  %-44s %8.3f %8.3f %8.3f %8.3f\n", label, tm->median, tm->min, tm->max, tm->first);
 }
 
 static void print_memory(const struct memory *mem, bool have_mallinfo)
 {
     printf("\nmemory of one table (kept)\n");
-    printf("  %-56s %9zu B (%.1f KiB)\n", "o3b_table_memory()", mem->table,
-           mem->table / 1024.0);
+    printf("  %-56s %9zu B (%.1f KiB)\n", "o3b_table_memory()", mem->table, mem->table / 1024.0);
     printf("  %-56s %9zu B (%.1f KiB)\n", "  of which the index block (o3b_index_memory)",
            mem->index, mem->index / 1024.0);
     if (have_mallinfo)

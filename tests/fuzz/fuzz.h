@@ -40,10 +40,10 @@ _Noreturn static inline void o3b_fuzz_fail(const char *what, const char *file, i
 }
 
 /* assert() that survives NDEBUG and names the broken invariant. */
-#define O3B_FUZZ_CHECK(cond)                                 \
-    do {                                                     \
-        if (!(cond))                                         \
-            o3b_fuzz_fail(#cond, __FILE__, __LINE__);        \
+#define O3B_FUZZ_CHECK(cond)                                                                       \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            o3b_fuzz_fail(#cond, __FILE__, __LINE__);                                              \
     } while (0)
 
 #endif

@@ -124,8 +124,8 @@ static enum o3b_target_status parse(const struct block *b, struct o3b_target *t,
 }
 
 /* Lines that are not Host headers change nothing; a second Host always shows. */
-static void check_additions(struct block *b, enum o3b_target_status st,
-                            const struct o3b_target *t, size_t n_hosts)
+static void check_additions(struct block *b, enum o3b_target_status st, const struct o3b_target *t,
+                            size_t n_hosts)
 {
     static char decoy1[] = "X-Host: evil.example", decoy2[] = "Hostname: evil.example",
                 decoy3[] = "Host evil.example", extra_host[] = "hOsT \t: evil.example";
@@ -171,6 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free_block(&b);
     /* no lines at all */
     O3B_FUZZ_CHECK(o3b_target_parse_headers(NULL, 0, NULL, &connect) ==
-                   O3B_TARGET_BAD_REQUEST_LINE && !connect);
+                       O3B_TARGET_BAD_REQUEST_LINE &&
+                   !connect);
     return 0;
 }

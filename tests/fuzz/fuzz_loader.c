@@ -39,8 +39,10 @@ static const o3b_table *reference_table(void)
     snprintf(path, sizeof path, "%s/%s", o3b_fuzz_data_dir(), REFERENCE_FILE);
     ref = o3b_load_file(path, NULL, &err);
     if (ref == NULL) {
-        fprintf(stderr, "fuzz_loader: cannot load the reference table: %s\n"
-                        "(set O3B_FUZZ_DATA to the tests/data directory)\n", err.msg);
+        fprintf(stderr,
+                "fuzz_loader: cannot load the reference table: %s\n"
+                "(set O3B_FUZZ_DATA to the tests/data directory)\n",
+                err.msg);
         abort();
     }
     return ref;
@@ -182,8 +184,8 @@ static void check_table(const o3b_table *t)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *buf = (const char *)data;
-    struct o3b_table_meta meta = {.source = "fuzz", .instance = "Worldwide",
-                                  .version = "2025111400", .fetched = 1763078400};
+    struct o3b_table_meta meta = {
+        .source = "fuzz", .instance = "Worldwide", .version = "2025111400", .fetched = 1763078400};
     struct o3b_load_opts opts = {0};
     o3b_table *plain, *lenient, *capped;
     o3b_err err;

@@ -48,18 +48,21 @@
 #define MAX_LINES 9 /* the host, then up to 8 patterns */
 #define N_POLICIES 4
 
+// clang-format off
 static const char *const never_items[] = {
     "attacker.sharepoint.com", "*.evil.onmicrosoft.com", "upload*.office.net",
     "52.112.1.1",              "2603:1063::/38",         "login.live.com",
     "*.de",                    "evil*",                  "198.18.0.0/15",
 };
+// clang-format on
 static const char *const broad_never_items[] = {"*", "0.0.0.0/0", "::/0", "outlook*", "*.com"};
 static const char *const also_items[] = {
     "intranet.example.com", "*.cdn.example.net", "*cdn.contoso.example",
     "198.51.100.0/24",      "[2001:db8::1]",     "teams.microsoft.com",
 };
 static const char *const tenant_items[] = {"contoso", "Fabrikam"};
-static const char *const domain_items[] = {"contoso.com", "fabrikam-com01b.mail.protection.outlook.com"};
+static const char *const domain_items[] = {"contoso.com",
+                                           "fabrikam-com01b.mail.protection.outlook.com"};
 
 struct world {
     o3b_table *table;
@@ -90,8 +93,7 @@ static void build_policies(struct o3b_policy *p)
     p[1].areas = O3B_AREAS_ALL & ~(1u << O3B_AREA_SKYPE);
     p[1].decrypted = O3B_DECRYPTED_SNI_BOUND;
     p[2].required_only = true;
-    add_items(&p[2], never_items, sizeof never_items / sizeof never_items[0],
-              o3b_policy_add_never);
+    add_items(&p[2], never_items, sizeof never_items / sizeof never_items[0], o3b_policy_add_never);
     add_items(&p[2], also_items, sizeof also_items / sizeof also_items[0], o3b_policy_add_also);
     add_items(&p[2], tenant_items, sizeof tenant_items / sizeof tenant_items[0],
               o3b_policy_add_tenant);
@@ -120,8 +122,10 @@ static const struct world *world(void)
     snprintf(path, sizeof path, "%s/%s", o3b_fuzz_data_dir(), TABLE_FILE);
     w.table = o3b_load_file(path, NULL, &err);
     if (w.table == NULL) {
-        fprintf(stderr, "fuzz_matcher: cannot load the table: %s\n"
-                        "(set O3B_FUZZ_DATA to the tests/data directory)\n", err.msg);
+        fprintf(stderr,
+                "fuzz_matcher: cannot load the table: %s\n"
+                "(set O3B_FUZZ_DATA to the tests/data directory)\n",
+                err.msg);
         abort();
     }
     build_policies(w.policies);
@@ -292,12 +296,23 @@ static const struct {
     const char *name;
     int kind;
 } namespaces[] = {
-    {"sharepoint.com", 1},  {"sharepoint.us", 1},   {"sharepoint-mil.us", 1}, {"sharepoint.de", 1},
-    {"sharepoint.cn", 1},   {"onmicrosoft.com", 2}, {"mail.onmicrosoft.com", 2},
-    {"onmicrosoft.us", 2},  {"mail.onmicrosoft.us", 2}, {"onmicrosoft.de", 2},
-    {"onmschina.cn", 2},    {"partner.onmschina.cn", 2}, {"mail.protection.outlook.com", 3},
-    {"mail.protection.office365.us", 3}, {"mail.protection.partner.outlook.cn", 3},
-    {"mx.microsoft", 4},    {"usgovcloud-mx.microsoft", 4},
+    {"sharepoint.com", 1},
+    {"sharepoint.us", 1},
+    {"sharepoint-mil.us", 1},
+    {"sharepoint.de", 1},
+    {"sharepoint.cn", 1},
+    {"onmicrosoft.com", 2},
+    {"mail.onmicrosoft.com", 2},
+    {"onmicrosoft.us", 2},
+    {"mail.onmicrosoft.us", 2},
+    {"onmicrosoft.de", 2},
+    {"onmschina.cn", 2},
+    {"partner.onmschina.cn", 2},
+    {"mail.protection.outlook.com", 3},
+    {"mail.protection.office365.us", 3},
+    {"mail.protection.partner.outlook.cn", 3},
+    {"mx.microsoft", 4},
+    {"usgovcloud-mx.microsoft", 4},
 };
 
 #define N_NS (sizeof namespaces / sizeof namespaces[0])
@@ -315,8 +330,7 @@ static bool below(const char *s, size_t len, const char *d)
     return len > dl + 1 && s[len - dl - 1] == '.' && memcmp(s + len - dl, d, dl) == 0;
 }
 
-static bool tenant_part_allowed(const char *part, size_t len, const struct o3b_policy *p,
-                                int kind)
+static bool tenant_part_allowed(const char *part, size_t len, const struct o3b_policy *p, int kind)
 {
     static const char *const sp_forms[] = {"", "-my", "-files", "-myfiles"};
     static const char *const rt_forms[] = {"", ".mail", ".partner"};
@@ -367,8 +381,8 @@ static bool name_blocked(const struct o3b_policy *p, const struct o3b_index_entr
             prefix = i + 1;
     if (len <= prefix + strlen(namespaces[best].name) + 1)
         return true;
-    return !tenant_part_allowed(host + prefix, len - prefix - strlen(namespaces[best].name) - 1,
-                                p, namespaces[best].kind);
+    return !tenant_part_allowed(host + prefix, len - prefix - strlen(namespaces[best].name) - 1, p,
+                                namespaces[best].kind);
 }
 
 /* Does a set carry a pattern whose literal tail (after the label holding its
@@ -389,8 +403,8 @@ static bool set_blocked(const struct o3b_policy *p, const struct o3b_set *s)
             const char *ns = namespaces[i].name;
             if (!pinned(p, namespaces[i].kind))
                 continue;
-            if (tail == NULL || strcmp(tail + 1, ns) == 0 || below(tail + 1, strlen(tail + 1), ns) ||
-                below(ns, strlen(ns), tail + 1))
+            if (tail == NULL || strcmp(tail + 1, ns) == 0 ||
+                below(tail + 1, strlen(tail + 1), ns) || below(ns, strlen(ns), tail + 1))
                 return true;
         }
     }
@@ -453,14 +467,14 @@ static void check_format(const struct o3b_decision *d)
    O3B_R_COUNT when they let the request through. */
 static enum o3b_reason tls_reason(const struct o3b_policy *p, const struct o3b_target *t)
 {
-    bool decrypted = t->form != O3B_FORM_CONNECT &&
-                     (t->scheme == O3B_SCHEME_HTTPS || (t->scheme == O3B_SCHEME_HTTP && t->port == 443));
+    bool decrypted =
+        t->form != O3B_FORM_CONNECT &&
+        (t->scheme == O3B_SCHEME_HTTPS || (t->scheme == O3B_SCHEME_HTTP && t->port == 443));
 
     if (t->sni_state == O3B_SNI_BAD)
         return O3B_R_SNI_MISMATCH;
-    if (t->sni_state == O3B_SNI_OK &&
-        (t->kind != O3B_KIND_NAME || strlen(t->sni) != t->host_len ||
-         memcmp(t->sni, t->host, t->host_len) != 0))
+    if (t->sni_state == O3B_SNI_OK && (t->kind != O3B_KIND_NAME || strlen(t->sni) != t->host_len ||
+                                       memcmp(t->sni, t->host, t->host_len) != 0))
         return O3B_R_SNI_MISMATCH;
     if (decrypted && (p->decrypted != O3B_DECRYPTED_SNI_BOUND || t->sni_state != O3B_SNI_OK))
         return O3B_R_DECRYPTED;
@@ -476,8 +490,8 @@ static void check_decision(const struct world *w, const struct o3b_policy *p,
     struct probe q = probe_of(t);
     enum o3b_reason tls = tls_reason(p, t);
 
-    O3B_FUZZ_CHECK((d->verdict == O3B_BYPASS) == (d->reason == O3B_R_TABLE ||
-                                                  d->reason == O3B_R_ALSO));
+    O3B_FUZZ_CHECK((d->verdict == O3B_BYPASS) ==
+                   (d->reason == O3B_R_TABLE || d->reason == O3B_R_ALSO));
     check_format(d);
     if (tls != O3B_R_COUNT) {
         O3B_FUZZ_CHECK(d->reason == tls && d->verdict == O3B_INSPECT && d->set == NULL);
@@ -524,8 +538,10 @@ static void check_shouted(const struct world *w, const struct o3b_target *t,
     for (size_t i = 0; i < t->host_len; i++)
         text[n++] = (t->host[i] >= 'a' && t->host[i] <= 'z') ? (char)(t->host[i] - 32) : t->host[i];
     snprintf(text + n, sizeof text - n, "%s:%u%s",
-             t->kind == O3B_KIND_IPV6 ? "]" : t->kind == O3B_KIND_NAME ? "." : "", t->port,
-             t->form == O3B_FORM_ABSOLUTE ? "/" : "");
+             t->kind == O3B_KIND_IPV6   ? "]"
+             : t->kind == O3B_KIND_NAME ? "."
+                                        : "",
+             t->port, t->form == O3B_FORM_ABSOLUTE ? "/" : "");
     O3B_FUZZ_CHECK(o3b_target_parse_text(text, &again) == O3B_TARGET_OK);
     again.sni_state = t->sni_state;
     again.sni_len = t->sni_len;
@@ -536,8 +552,7 @@ static void check_shouted(const struct world *w, const struct o3b_target *t,
     }
 }
 
-static void decide_one(const struct world *w, const struct o3b_target *t,
-                       const struct o3b_hit *hit)
+static void decide_one(const struct world *w, const struct o3b_target *t, const struct o3b_hit *hit)
 {
     struct o3b_decision d[N_POLICIES];
 
@@ -632,8 +647,8 @@ static void add_pattern_line(o3b_index_builder *b, const struct line *l, uint8_t
     char norm[O3B_HOST_MAX + 1];
     struct o3b_cidr c;
 
-    if (sp != NULL && o3b_ports_parse(sp + 1, l->len - plen - 1, ports, O3B_PORT_RANGES_MAX,
-                                      &n_ports, NULL) != 0)
+    if (sp != NULL &&
+        o3b_ports_parse(sp + 1, l->len - plen - 1, ports, O3B_PORT_RANGES_MAX, &n_ports, NULL) != 0)
         n_ports = 0;
     if (sp == NULL) { /* no list: ports 80 and 443 */
         ports[0] = (struct o3b_port_range){80, 80};
@@ -642,12 +657,13 @@ static void add_pattern_line(o3b_index_builder *b, const struct line *l, uint8_t
     }
     if (memchr(l->s, '/', plen) != NULL) { /* any prefix, /0 included (NeverBypass) */
         if (o3b_cidr_parse_any(l->s, plen, &c, NULL, NULL) == 0)
-            O3B_FUZZ_CHECK(o3b_index_builder_add_cidr(b, &c, rank, rank, ports, n_ports, NULL) == 0);
+            O3B_FUZZ_CHECK(o3b_index_builder_add_cidr(b, &c, rank, rank, ports, n_ports, NULL) ==
+                           0);
     } else if (o3b_pattern_normalize(l->s, plen, norm, &nlen, NULL) == 0 ||
                o3b_pattern_normalize_narrowing(l->s, plen, norm, &nlen, NULL) == 0) {
         /* the feed's rules, else NeverBypass's ("*", "foo*": loose patterns) */
-        O3B_FUZZ_CHECK(o3b_index_builder_add_pattern(b, norm, nlen, rank, rank, ports, n_ports,
-                                                     NULL) == 0);
+        O3B_FUZZ_CHECK(
+            o3b_index_builder_add_pattern(b, norm, nlen, rank, rank, ports, n_ports, NULL) == 0);
     }
 }
 

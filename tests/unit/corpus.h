@@ -19,7 +19,7 @@
 
 #define CORPUS_FILE O3B_TEST_DATA "/hostile-targets.tsv"
 #define FIELD_MAX (1u << 20) /* one decoded field, after {repeat} */
-#define CORPUS_MAX_HOSTS 8     /* Host columns after the request line */
+#define CORPUS_MAX_HOSTS 8   /* Host columns after the request line */
 
 /* Expand {repeat:N:TEXT} into out (FIELD_MAX bytes); returns the length or -1. */
 static inline long expand_repeats(const char *in, char *out)
@@ -76,10 +76,22 @@ static inline long decode_escapes(char *buf, size_t len)
         if (r + 1 >= len)
             return -1;
         switch (buf[r + 1]) {
-        case 't': buf[w++] = '\t'; r += 2; break;
-        case 'r': buf[w++] = '\r'; r += 2; break;
-        case 'n': buf[w++] = '\n'; r += 2; break;
-        case '\\': buf[w++] = '\\'; r += 2; break;
+        case 't':
+            buf[w++] = '\t';
+            r += 2;
+            break;
+        case 'r':
+            buf[w++] = '\r';
+            r += 2;
+            break;
+        case 'n':
+            buf[w++] = '\n';
+            r += 2;
+            break;
+        case '\\':
+            buf[w++] = '\\';
+            r += 2;
+            break;
         case 'x':
             if (r + 3 >= len || hex_value(buf[r + 2]) < 0 || hex_value(buf[r + 3]) < 0)
                 return -1;
@@ -106,8 +118,8 @@ static inline long decode_field(const char *field, char *buf)
 struct corpus_row {
     char *fields[4 + CORPUS_MAX_HOSTS + 1];
     size_t nf;
-    char *bufs[1 + CORPUS_MAX_HOSTS];  /* FIELD_MAX + 1 each: request line, Hosts */
-    long line_len;                     /* of bufs[0] */
+    char *bufs[1 + CORPUS_MAX_HOSTS]; /* FIELD_MAX + 1 each: request line, Hosts */
+    long line_len;                    /* of bufs[0] */
     const char *hosts[CORPUS_MAX_HOSTS];
     size_t host_lens[CORPUS_MAX_HOSTS];
     size_t n_hosts;

@@ -29,11 +29,14 @@
 
 struct test_feed {
     pid_t pid;
-    int out_fd;   /* the server's stdout; kept open until stop */
+    int out_fd;    /* the server's stdout; kept open until stop */
     char base[64]; /* "http://127.0.0.1:PORT" (https with a certificate) */
 };
 
-#define TEST_FEED_INIT {.pid = -1, .out_fd = -1, .base = ""}
+#define TEST_FEED_INIT                                                                             \
+    {                                                                                              \
+        .pid = -1, .out_fd = -1, .base = ""                                                        \
+    }
 
 /* Read the "PORT <n>" line within FEED_START_TIMEOUT_S; the port or -1. */
 static inline int feed_read_port(int fd)
@@ -62,8 +65,8 @@ static inline int feed_read_port(int fd)
 /* In the forked child: the server, with stdout to `out_fd`, or _exit(127). */
 static inline void feed_exec(int out_fd, const char *cert, const char *key)
 {
-    const char *argv[] = {FEED_PYTHON, FEED_SERVER, "--port", "0", "--lifetime", "300",
-                          cert ? "--tls" : NULL, cert, key, NULL};
+    const char *argv[] = {FEED_PYTHON, FEED_SERVER,           "--port", "0", "--lifetime",
+                          "300",       cert ? "--tls" : NULL, cert,     key, NULL};
     char *copy[sizeof argv / sizeof argv[0]];
     size_t n = 0;
 

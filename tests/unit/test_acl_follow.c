@@ -71,9 +71,9 @@ static void setup(void)
     str_format(conf, sizeof conf, "%s/c-icap.conf", dir);
     str_format(cache, sizeof cache, "%s/cache", dir);
     CU_ASSERT_EQUAL_FATAL(mkdir(cache, 0750), 0);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(o3b_store_path(&(struct o3b_store_params){cache, "Worldwide",
-                                                                           FILE_A, 4 << 20},
-                                                O3B_STORE_CURRENT, current, sizeof current));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(
+        o3b_store_path(&(struct o3b_store_params){cache, "Worldwide", FILE_A, 4 << 20},
+                       O3B_STORE_CURRENT, current, sizeof current));
     str_format(text, sizeof text,
                "Service o365bypass srv_o365bypass.so\n"
                "o365bypass.SeedFile %s\no365bypass.CacheDir %s\n"
@@ -104,10 +104,10 @@ static void publish(const char *feed, const char *version)
     snprintf(meta.version, sizeof meta.version, "%s", version);
     snprintf(meta.source, sizeof meta.source, "https://endpoints.office.com/endpoints/Worldwide");
     meta.fetched = 1763100000;
-    CU_ASSERT_EQUAL_FATAL(o3b_store_save_current(&(struct o3b_store_params){cache, "Worldwide",
-                                                                           FILE_A, 4 << 20},
-                                                 body, len, &meta, &err),
-                          0);
+    CU_ASSERT_EQUAL_FATAL(
+        o3b_store_save_current(&(struct o3b_store_params){cache, "Worldwide", FILE_A, 4 << 20},
+                               body, len, &meta, &err),
+        0);
     free(body);
 }
 
@@ -231,8 +231,8 @@ static int unreadable_scenario(void)
         return 10;
     acl_follow_start(&f, conf);
     acl_follow_state(&f, &s);
-    bad += s.table != NULL || s.unavailable == NULL ||
-           strcmp(s.unavailable, "cache-unreadable") != 0;
+    bad +=
+        s.table != NULL || s.unavailable == NULL || strcmp(s.unavailable, "cache-unreadable") != 0;
     bad += strstr(last_log(), "make CacheDir readable") == NULL;
     if (chmod(current, 0644) != 0) /* fixed: ctime changed */
         return 20;

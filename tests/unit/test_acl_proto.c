@@ -18,10 +18,10 @@
 
 #include "acl.h"
 
+#include "corpus.h"
 #include "o365bypass/loader.h"
 #include "o365bypass/policy.h"
 #include "o365bypass/target.h"
-#include "corpus.h"
 #include "unit.h"
 
 /* ---- fixtures ------------------------------------------------------------------------ */
@@ -431,9 +431,8 @@ static void test_answer_ok_for_a_bypassed_host_with_the_decision_as_notes(void)
     CU_ASSERT_STRING_EQUAL(note(r, "o365bypass_area"), "Exchange");
     CU_ASSERT_STRING_EQUAL(note(r, "o365bypass_match"), "outlook.office.com");
     CU_ASSERT_STRING_EQUAL(note(r, "o365bypass_table"), tag);
-    CU_ASSERT_STRING_EQUAL(note(r, "log"),
-                           "bypass; set=1; category=Optimize; area=Exchange; "
-                           "match=outlook.office.com");
+    CU_ASSERT_STRING_EQUAL(note(r, "log"), "bypass; set=1; category=Optimize; area=Exchange; "
+                                           "match=outlook.office.com");
     CU_ASSERT_STRING_EQUAL(note(r, "message"), o3b_reason_text(O3B_R_TABLE));
     CU_ASSERT_EQUAL(r[strlen(r) - 1], '\n');
 }
@@ -491,6 +490,7 @@ static void test_answer_never_decodes_a_percent_squid_left_alone(void)
 
 static void test_answer_err_for_every_unreadable_line(void)
 {
+    // clang-format off
     static const char *const lines[] = {
         "", "-", "outlook.office.com", "outlook.office.com -", "- 443",
         "outlook.office.com 0443", "outlook.office.com 0", "outlook.office.com 65536",
@@ -498,6 +498,7 @@ static void test_answer_err_for_every_unreadable_line(void)
         "outlook.office.com@evil.example 443", "outlook.office.com. 443 - - x",
         "outlook..office.com 443", "outlook.office.com%20 443",
     };
+    // clang-format on
 
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
         const char *r = answer(lines[i]);
@@ -525,9 +526,9 @@ static void test_answer_sni_must_name_the_destination(void)
     CU_ASSERT_TRUE(starts(answer("52.96.1.1 443 outlook.office.com"), "ERR "));
     CU_ASSERT_TRUE(starts(answer("outlook.office.com 443 outlook..office.com"), "ERR "));
     /* a malformed destination is malformed before any SNI question */
-    CU_ASSERT_STRING_EQUAL(note(answer("outlook.office.co%6D 443 outlook.office.com"),
-                                "o365bypass_reason"),
-                           "malformed");
+    CU_ASSERT_STRING_EQUAL(
+        note(answer("outlook.office.co%6D 443 outlook.office.com"), "o365bypass_reason"),
+        "malformed");
 }
 
 static void test_answer_with_a_scheme_decides_the_url_the_proxy_forwards(void)
@@ -659,8 +660,8 @@ static bool compare_row(unsigned lineno, struct corpus_row *row, const char *why
     tally->compared++;
     tally->bypassed += d.verdict == O3B_BYPASS;
     if (starts(answer(tokens), "OK ") != (d.verdict == O3B_BYPASS)) {
-        fprintf(stderr, "\n  corpus line %u: tokens '%s': helper %.40s, module %s", lineno,
-                tokens, answer(tokens), d.verdict == O3B_BYPASS ? "bypass" : "inspect");
+        fprintf(stderr, "\n  corpus line %u: tokens '%s': helper %.40s, module %s", lineno, tokens,
+                answer(tokens), d.verdict == O3B_BYPASS ? "bypass" : "inspect");
         return false;
     }
     return true;

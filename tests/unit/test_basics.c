@@ -21,7 +21,10 @@ static void test_host_normalize_lowercases_and_drops_trailing_dot(void)
 
 static void test_host_normalize_refuses_malformed_names(void)
 {
-    static const struct { const char *in; enum o3b_host_status st; } cases[] = {
+    static const struct {
+        const char *in;
+        enum o3b_host_status st;
+    } cases[] = {
         {"", O3B_HOST_EMPTY},
         {".", O3B_HOST_EMPTY},
         {"a..b", O3B_HOST_EMPTY_LABEL},
@@ -42,8 +45,7 @@ static void test_host_normalize_refuses_malformed_names(void)
     size_t n;
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        CU_ASSERT_EQUAL(o3b_host_normalize(cases[i].in, strlen(cases[i].in), out, &n),
-                        cases[i].st);
+        CU_ASSERT_EQUAL(o3b_host_normalize(cases[i].in, strlen(cases[i].in), out, &n), cases[i].st);
     CU_ASSERT_EQUAL(o3b_host_normalize("a\0b.com", 7, out, &n), O3B_HOST_BAD_CHAR);
 }
 
@@ -68,8 +70,8 @@ static void test_host_normalize_enforces_length_limits(void)
 static void test_pattern_normalize_accepts_microsoft_shapes(void)
 {
     static const char *const ok[] = {"*.sharepoint.com", "autodiscover.*.onmicrosoft.com",
-                                     "*cdn.onenote.net", "outlook.office.com", "*.mx.microsoft",
-                                     "*.Cloud.Microsoft."};
+                                     "*cdn.onenote.net", "outlook.office.com",
+                                     "*.mx.microsoft",   "*.Cloud.Microsoft."};
     char out[O3B_HOST_MAX + 1];
     size_t n;
     o3b_err err;
@@ -81,8 +83,8 @@ static void test_pattern_normalize_accepts_microsoft_shapes(void)
 
 static void test_pattern_normalize_refuses_overbroad_patterns(void)
 {
-    static const char *const bad[] = {"*", "*.com", "foo*", "*.*", "a.*", "*x.com", "a?.b.com",
-                                      "*..com", ""};
+    static const char *const bad[] = {"*",      "*.com",    "foo*",   "*.*", "a.*",
+                                      "*x.com", "a?.b.com", "*..com", ""};
     char out[O3B_HOST_MAX + 1];
     size_t n;
     o3b_err err;
@@ -192,8 +194,8 @@ static void test_ports_parse_accepts_microsoft_spellings(void)
 
 static void test_ports_parse_refuses_garbage(void)
 {
-    static const char *const bad[] = {"80,,443", "0", "65536", "80;443", "443-80", "80,", ",80",
-                                      "8o", "-", "1-", "123456"};
+    static const char *const bad[] = {"80,,443", "0",  "65536", "80;443", "443-80", "80,",
+                                      ",80",     "8o", "-",     "1-",     "123456"};
     struct o3b_port_range r[8];
     size_t n;
     o3b_err err;

@@ -206,9 +206,9 @@ struct good {
     const char *name;
     const char *argv[4];
     enum field_type type;
-    size_t field;     /* offsetof(struct o3b_config, ...) */
-    const char *str;  /* STR: expected text, NULL = field must be NULL */
-    long num;         /* LONG, BOOL, U8 (an enum stored in a byte) */
+    size_t field;    /* offsetof(struct o3b_config, ...) */
+    const char *str; /* STR: expected text, NULL = field must be NULL */
+    long num;        /* LONG, BOOL, U8 (an enum stored in a byte) */
 };
 
 #define F(f) offsetof(struct o3b_config, f)
@@ -223,11 +223,19 @@ static const struct good goods[] = {
     {"Instance", {"USGOVGCCHIGH"}, STR, F(instance), "USGovGCCHigh", 0},
     {"Instance", {"usgovdod"}, STR, F(instance), "USGovDoD", 0},
     {"Instance", {"worldwide"}, STR, F(instance), "Worldwide", 0},
-    {"ServiceURL", {"https://endpoints.office.com/"}, STR, F(service_url),
-     "https://endpoints.office.com", 0},
+    {"ServiceURL",
+     {"https://endpoints.office.com/"},
+     STR,
+     F(service_url),
+     "https://endpoints.office.com",
+     0},
     {"ServiceURL", {"http://127.0.0.1:20080///"}, STR, F(service_url), "http://127.0.0.1:20080", 0},
-    {"ServiceURL", {"HTTPS://Mirror.Example/m365"}, STR, F(service_url),
-     "HTTPS://Mirror.Example/m365", 0},
+    {"ServiceURL",
+     {"HTTPS://Mirror.Example/m365"},
+     STR,
+     F(service_url),
+     "HTTPS://Mirror.Example/m365",
+     0},
     {"RefreshInterval", {"0"}, LONG, F(refresh_interval), NULL, 0},
     {"RefreshInterval", {"60"}, LONG, F(refresh_interval), NULL, 60},
     {"RefreshInterval", {"604800"}, LONG, F(refresh_interval), NULL, 604800},
@@ -246,14 +254,31 @@ static const struct good goods[] = {
     {"NoIPv6", {"off"}, BOOL, F(no_ipv6), NULL, 0},
     {"AllowHttpServiceURL", {"on"}, BOOL, F(allow_http_service_url), NULL, 1},
     {"AllowHttpServiceURL", {"off"}, BOOL, F(allow_http_service_url), NULL, 0},
-    {"ClientRequestId", {"0f1e2d3c-4b5a-4697-8877-665544332211"}, STR, F(client_request_id),
-     "0f1e2d3c-4b5a-4697-8877-665544332211", 0},
-    {"ClientRequestId", {"0F1E2D3C-4B5A-4697-8877-66554433221A"}, STR, F(client_request_id),
-     "0F1E2D3C-4B5A-4697-8877-66554433221A", 0},
-    {"CAFile", {"/etc/ssl/certs/ca-certificates.crt"}, STR, F(ca_file),
-     "/etc/ssl/certs/ca-certificates.crt", 0},
+    {"ClientRequestId",
+     {"0f1e2d3c-4b5a-4697-8877-665544332211"},
+     STR,
+     F(client_request_id),
+     "0f1e2d3c-4b5a-4697-8877-665544332211",
+     0},
+    {"ClientRequestId",
+     {"0F1E2D3C-4B5A-4697-8877-66554433221A"},
+     STR,
+     F(client_request_id),
+     "0F1E2D3C-4B5A-4697-8877-66554433221A",
+     0},
+    {"CAFile",
+     {"/etc/ssl/certs/ca-certificates.crt"},
+     STR,
+     F(ca_file),
+     "/etc/ssl/certs/ca-certificates.crt",
+     0},
     {"CAPath", {"/etc/ssl/certs"}, STR, F(ca_path), "/etc/ssl/certs", 0},
-    {"FetchProxy", {"http://proxy.example:3128"}, STR, F(fetch_proxy), "http://proxy.example:3128", 0},
+    {"FetchProxy",
+     {"http://proxy.example:3128"},
+     STR,
+     F(fetch_proxy),
+     "http://proxy.example:3128",
+     0},
     {"FetchProxy", {"none"}, STR, F(fetch_proxy), NULL, 0},
     {"ConnectTimeout", {"1"}, LONG, F(connect_timeout), NULL, 1},
     {"ConnectTimeout", {"300"}, LONG, F(connect_timeout), NULL, 300},
@@ -369,7 +394,8 @@ static const struct bad bads[] = {
     {"TenantName", {"-contoso"}, "'-contoso'"},
     {"TenantName", {"contoso.sharepoint.com"}, "'contoso.sharepoint.com'"},
     {"ClientRequestId", {"not-a-guid"}, "'not-a-guid' is not a GUID"},
-    {"ClientRequestId", {"b10c5ed1-bad1-445f-b386-b919946339a7"},
+    {"ClientRequestId",
+     {"b10c5ed1-bad1-445f-b386-b919946339a7"},
      "'b10c5ed1-bad1-445f-b386-b919946339a7' is the example GUID"},
     {"ClientRequestId", {"B10C5ED1-BAD1-445F-B386-B919946339A7"}, "is the example GUID"},
     {"ClientRequestId", {"{0f1e2d3c-4b5a-4697-8877-665544332211}"}, "is not a GUID"},
@@ -459,14 +485,20 @@ static int finish_with_url(const char *url, const char *allow, bool allow_first,
 
 static void test_a_plain_http_service_url_is_refused_unless_its_host_is_loopback(void)
 {
+    // clang-format off
     static const char *const refused[] = {
         "http://endpoints.example.com", "HTTP://endpoints.office.com", "http://128.0.0.1",
         "http://127.0.0.1@evil.example", "http://[::2]:8080", "http://localhost.evil.example",
         "http://127.1:8080", "http://10.0.0.1/m365",
     };
+    // clang-format on
     static const char *const accepted[] = {
-        "https://endpoints.office.com", "https://mirror.example/m365", "http://127.0.0.1:20080",
-        "http://127.42.0.9", "http://[::1]:8080/m365", "http://localhost:8080",
+        "https://endpoints.office.com",
+        "https://mirror.example/m365",
+        "http://127.0.0.1:20080",
+        "http://127.42.0.9",
+        "http://[::1]:8080/m365",
+        "http://localhost:8080",
         "http://LOCALHOST",
     };
     o3b_err err;
@@ -586,7 +618,7 @@ static void test_lists_accumulate_over_lines(void)
 static void test_list_items_split_on_commas_and_blanks(void)
 {
     const char *const *const spellings[] = {
-        ARGV("a.example.com,b.example.com"),   ARGV("a.example.com,", "b.example.com"),
+        ARGV("a.example.com,b.example.com"),     ARGV("a.example.com,", "b.example.com"),
         ARGV("a.example.com", ",b.example.com"), ARGV("a.example.com", "b.example.com"),
         ARGV(",a.example.com,,b.example.com,"),
     };
@@ -657,15 +689,18 @@ static void test_service_areas_build_the_web_service_parameter(void)
     static const struct {
         const char *argv[4];
         const char *param; /* NULL: no parameter (all areas) */
-        unsigned areas; /* Common, the others' prerequisite, is always in */
+        unsigned areas;    /* Common, the others' prerequisite, is always in */
     } rows[] = {
-        {{"Exchange,SharePoint"}, "Exchange,SharePoint",
+        {{"Exchange,SharePoint"},
+         "Exchange,SharePoint",
          BIT(O3B_AREA_EXCHANGE) | BIT(O3B_AREA_SHAREPOINT) | BIT(O3B_AREA_COMMON)},
-        {{"Exchange", "Common", "SharePoint"}, "Exchange,SharePoint",
+        {{"Exchange", "Common", "SharePoint"},
+         "Exchange,SharePoint",
          BIT(O3B_AREA_EXCHANGE) | BIT(O3B_AREA_COMMON) | BIT(O3B_AREA_SHAREPOINT)},
         {{"exchange"}, "Exchange", BIT(O3B_AREA_EXCHANGE) | BIT(O3B_AREA_COMMON)},
         {{"Exchange,Exchange"}, "Exchange", BIT(O3B_AREA_EXCHANGE) | BIT(O3B_AREA_COMMON)},
-        {{"Skype,MEM"}, "Skype,MEM",
+        {{"Skype,MEM"},
+         "Skype,MEM",
          BIT(O3B_AREA_SKYPE) | BIT(O3B_AREA_MEM) | BIT(O3B_AREA_COMMON)},
         {{"Common"}, "Common", BIT(O3B_AREA_COMMON)},
         {{"All"}, NULL, O3B_AREAS_ALL},
@@ -697,7 +732,9 @@ static void test_guid_check(void)
     static const char *const good[] = {"00000000-0000-0000-0000-000000000000",
                                        "abcdefAB-CDEF-0123-4567-89abcdef0123",
                                        "b10c5ed1-bad1-445f-b386-b919946339a7"};
-    static const char *const bad[] = {"", "0", "00000000000000000000000000000000",
+    static const char *const bad[] = {"",
+                                      "0",
+                                      "00000000000000000000000000000000",
                                       "00000000-0000-0000-0000-00000000000",
                                       "00000000-0000-0000-0000-0000000000000",
                                       "00000000-0000-0000-00000-00000000000",
@@ -832,8 +869,8 @@ static void test_read_file_applies_our_lines_and_ignores_the_rest(void)
                              "o365bypass.NoIPv6 on\r\n"
                              "   \t  \n"
                              "o365bypass.ServiceURL https://mirror.example/  ");
-    CU_ASSERT_PTR_NOT_NULL(tmpdir_write(&d, "sub/extra.conf",
-                                        "o365bypass.Instance china\nInclude more.conf\n"));
+    CU_ASSERT_PTR_NOT_NULL(
+        tmpdir_write(&d, "sub/extra.conf", "o365bypass.Instance china\nInclude more.conf\n"));
     CU_ASSERT_PTR_NOT_NULL(tmpdir_write(&d, "sub/more.conf", "o365bypass.TenantName contoso\n"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(main_conf);
     o3b_config_init(&c);
@@ -844,9 +881,9 @@ static void test_read_file_applies_our_lines_and_ignores_the_rest(void)
     CU_ASSERT_EQUAL(c.refresh_interval, 120);
     CU_ASSERT_STRING_EQUAL(c.seed_file, "/srv/with space/seed.json");
     CU_ASSERT_EQUAL(c.policy.never.n, 3);
-    CU_ASSERT_STRING_EQUAL(c.instance, "China");          /* sub/extra.conf */
-    CU_ASSERT_EQUAL(c.policy.n_tenants, 1);               /* sub/more.conf, relative to sub/ */
-    CU_ASSERT_TRUE(c.no_ipv6);                            /* CRLF line */
+    CU_ASSERT_STRING_EQUAL(c.instance, "China"); /* sub/extra.conf */
+    CU_ASSERT_EQUAL(c.policy.n_tenants, 1);      /* sub/more.conf, relative to sub/ */
+    CU_ASSERT_TRUE(c.no_ipv6);                   /* CRLF line */
     CU_ASSERT_STRING_EQUAL(c.service_url, "https://mirror.example"); /* no final newline */
     o3b_config_release(&c);
     tmpdir_remove(&d);
@@ -897,8 +934,9 @@ static void test_read_file_names_the_included_file_of_a_bad_line(void)
     const char *main_conf, *bad;
 
     CU_ASSERT_TRUE_FATAL(tmpdir_make(&d));
-    main_conf = tmpdir_write(&d, "main.conf", "Include sub/bad.conf\nInclude missing.conf\n"
-                                              "o365bypass.FetchTimeout 30\n");
+    main_conf = tmpdir_write(&d, "main.conf",
+                             "Include sub/bad.conf\nInclude missing.conf\n"
+                             "o365bypass.FetchTimeout 30\n");
     bad = tmpdir_write(&d, "sub/bad.conf", "# first\no365bypass.FetchTimeout 0\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(main_conf);
     CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
@@ -1018,7 +1056,8 @@ static void test_read_file_reports_unbalanced_quotes_and_long_lines(void)
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     CU_ASSERT_TRUE_FATAL(tmpdir_make(&d));
-    n = (size_t)snprintf(text, 10000, "o365bypass.SeedFile \"/unterminated\no365bypass.NeverBypass ");
+    n = (size_t)snprintf(text, 10000,
+                         "o365bypass.SeedFile \"/unterminated\no365bypass.NeverBypass ");
     memset(text + n, 'a', 9000);
     snprintf(text + n + 9000, 10000 - n - 9000, ".example\no365bypass.ConnectTimeout 5\n");
     path = tmpdir_write(&d, "odd.conf", text);
@@ -1081,15 +1120,18 @@ static void test_scan_counts_service_lines_and_finds_a_directive_before_them(voi
     const char *none, *early, *other;
 
     CU_ASSERT_TRUE_FATAL(tmpdir_make(&d));
-    none = tmpdir_write(&d, "none.conf", "o365bypass.TenantName contoso\n"
-                                         "o365bypass.RefreshInterval 0\n");
-    early = tmpdir_write(&d, "early.conf", "# comment\n"
-                                           "o365bypass.RefreshInterval 0\n"
-                                           "service O365BYPASS /x/srv_o365bypass.so\n"
-                                           "o365bypass.NoIPv6 on\n");
-    other = tmpdir_write(&d, "other.conf", "Service echo srv_echo.so\n"
-                                           "Service o365bypassx srv_x.so\n"
-                                           "Service o365bypass\n");
+    none = tmpdir_write(&d, "none.conf",
+                        "o365bypass.TenantName contoso\n"
+                        "o365bypass.RefreshInterval 0\n");
+    early = tmpdir_write(&d, "early.conf",
+                         "# comment\n"
+                         "o365bypass.RefreshInterval 0\n"
+                         "service O365BYPASS /x/srv_o365bypass.so\n"
+                         "o365bypass.NoIPv6 on\n");
+    other = tmpdir_write(&d, "other.conf",
+                         "Service echo srv_echo.so\n"
+                         "Service o365bypassx srv_x.so\n"
+                         "Service o365bypass\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(other);
     o3b_config_init(&c);
     CU_ASSERT_EQUAL(o3b_config_read_scan(&c, none, &scan, collect, &r), 0);

@@ -88,7 +88,8 @@ static void test_the_labels_are_exactly_the_frozen_ones_with_the_same_series(voi
             CU_FAIL("a frozen label is gone");
             continue;
         }
-        if (!same(family_of(c), frozen[i].family) || !same(o3b_counter_row(c)->key, frozen[i].key) ||
+        if (!same(family_of(c), frozen[i].family) ||
+            !same(o3b_counter_row(c)->key, frozen[i].key) ||
             !same(o3b_counter_value(c), frozen[i].value)) {
             fprintf(stderr, "\n  '%s' is %s{%s=%s}\n", frozen[i].label, family_of(c),
                     o3b_counter_row(c)->key ? o3b_counter_row(c)->key : "",
@@ -183,8 +184,8 @@ static void test_a_request_counts_its_kind_verdict_reason_category_and_area(void
     CU_ASSERT_STRING_EQUAL(labels_of(&bad, O3B_REQ_REQMOD, true, buf, sizeof buf),
                            "REQMOD requests|CONNECT requests|inspected|refused malformed");
     for (int r = 0; r < O3B_R_COUNT; r++) {
-        struct o3b_decision d = {.verdict = r == O3B_R_TABLE || r == O3B_R_ALSO ? O3B_BYPASS
-                                                                                 : O3B_INSPECT,
+        struct o3b_decision d = {.verdict =
+                                     r == O3B_R_TABLE || r == O3B_R_ALSO ? O3B_BYPASS : O3B_INSPECT,
                                  .reason = (enum o3b_reason)r};
         enum o3b_counter ids[O3B_COUNTERS_PER_REQUEST_MAX];
         /* kind + verdict + the reason's own counter (a table bypass without a set: none) */

@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_export.c - the PAC and Squid exports of a tiny synthetic table.
+ * test_export.c - the verdict model and its PAC and Squid writers on a tiny
+ * synthetic table.
  *
  * The table has one shape of each kind the exporter must handle: a bypassed
  * "*.a.com" with a bypassed exact host, a lower-category exact host and a
  * lower-category pattern under it, a pattern listed only for port 25, glob
  * shapes Squid's dstdomain cannot express, nested CIDRs of two categories,
  * and for tenant pinning SharePoint's wildcard and front doors and a wider
- * wildcard over the MX namespace.  The real tables are checked end to end
- * (tests/e2e) against pacparser and `squid -k parse`.
+ * wildcard over the MX namespace.  The Squid lists are asserted per port
+ * group (the one holding port 443 unless said).  The real tables are checked
+ * against `lookup` with pacparser, a model of Squid's ACLs and `squid -k
+ * parse` (tests/scripts/export-agree.sh).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,22 +64,46 @@ static void policy_new(struct o3b_policy *p, const char *const *tenants, const c
     CU_ASSERT_EQUAL(o3b_policy_finish(p, &err), 0);
 }
 
-static bool has_item(const o3b_squid_export *x, enum o3b_squid_list l, const char *item)
+/* The Squid lists for `t` and `p` (the model is only needed while building). */
+static o3b_squid_export *squid_for(const o3b_table *t, const struct o3b_policy *p)
 {
-    for (size_t i = 0; i < o3b_squid_export_count(x, l); i++)
-        if (strcmp(o3b_squid_export_item(x, l, i), item) == 0)
+    o3b_err err;
+    o3b_export_model *m = o3b_export_model_build(t, p, &err);
+    o3b_squid_export *x;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    x = o3b_squid_export_build(m, &err);
+    CU_ASSERT_PTR_NOT_NULL(x);
+    o3b_export_model_free(&m);
+    CU_ASSERT_PTR_NULL(m);
+    return x;
+}
+
+/* Is `item` in list `l` of the group holding `port`? */
+static bool has_item_on(const o3b_squid_export *x, uint16_t port, enum o3b_squid_list l,
+                        const char *item)
+{
+    size_t g = o3b_squid_export_group_of(x, port);
+
+    for (size_t i = 0; i < o3b_squid_export_count(x, g, l); i++)
+        if (strcmp(o3b_squid_export_item(x, g, l, i), item) == 0)
             return true;
     return false;
 }
 
-/* Build the Squid lists for the synthetic table and `p`. */
-static o3b_squid_export *squid_for(const o3b_table *t, const struct o3b_policy *p)
+static bool has_item(const o3b_squid_export *x, enum o3b_squid_list l, const char *item)
 {
-    o3b_err err;
-    o3b_squid_export *x = o3b_squid_export_build(t, p, &err);
+    return has_item_on(x, 443, l, item);
+}
 
-    CU_ASSERT_PTR_NOT_NULL(x);
-    return x;
+static size_t count_of(const o3b_squid_export *x, enum o3b_squid_list l)
+{
+    return o3b_squid_export_count(x, o3b_squid_export_group_of(x, 443), l);
+}
+
+static const char *item_of(const o3b_squid_export *x, enum o3b_squid_list l, size_t i)
+{
+    return o3b_squid_export_item(x, o3b_squid_export_group_of(x, 443), l, i);
 }
 
 /* Run a writer into a memory buffer (caller frees). */
@@ -85,10 +113,107 @@ static char *pac_text(const o3b_table *t, const struct o3b_policy *p, const char
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
     o3b_err err;
+    o3b_export_model *m = o3b_export_model_build(t, p, &err);
 
-    *rc = o3b_export_pac(mem, t, p, proxy, "o365bypass test", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    *rc = o3b_export_pac(mem, m, proxy, "o365bypass test", &err);
     fclose(mem);
+    o3b_export_model_free(&m);
     return buf;
+}
+
+/* ---- the model ---------------------------------------------------------------------- */
+
+/* The row of the table entry with this text (the first one). */
+static size_t row_of(const o3b_export_model *m, const char *text)
+{
+    size_t n;
+    const struct o3b_export_row *rows = o3b_export_model_rows(m, &n);
+
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].source == O3B_EXPORT_TABLE && strcmp(rows[i].entry->text, text) == 0)
+            return i;
+    return SIZE_MAX;
+}
+
+static void test_model_groups_ports_where_the_listing_rows_change(void)
+{
+    o3b_table *t = table_new();
+    struct o3b_policy p;
+    o3b_export_model *m;
+    const struct o3b_export_group *g;
+    size_t n;
+    o3b_err err;
+
+    policy_new(&p, NULL, NULL, NULL);
+    m = o3b_export_model_build(t, &p, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    g = o3b_export_model_groups(m, &n);
+    CU_ASSERT_EQUAL_FATAL(n, 3); /* 25, 80, 443: every other port bypasses nothing */
+    CU_ASSERT_EQUAL(g[0].port, 25);
+    CU_ASSERT_EQUAL(g[1].port, 80);
+    CU_ASSERT_EQUAL(g[2].port, 443);
+    CU_ASSERT_EQUAL(g[2].n_ranges, 1);
+    CU_ASSERT_EQUAL(g[2].ranges[0].lo, 443);
+    CU_ASSERT_EQUAL(g[2].ranges[0].hi, 443);
+    /* the port-25 pattern wins only there; *.a.com on 80 and 443 */
+    CU_ASSERT_TRUE(o3b_export_model_wins_on(m, row_of(m, "*.smtp.a.com"), 0));
+    CU_ASSERT_FALSE(o3b_export_model_wins_on(m, row_of(m, "*.smtp.a.com"), 2));
+    CU_ASSERT_TRUE(o3b_export_model_wins_on(m, row_of(m, "*.a.com"), 1));
+    CU_ASSERT_TRUE(o3b_export_model_wins_on(m, row_of(m, "*.a.com"), 2));
+    CU_ASSERT_FALSE(o3b_export_model_wins_on(m, row_of(m, "*.a.com"), 0));
+    /* a prefix wins outside the prefixes nested in it */
+    CU_ASSERT_TRUE(o3b_export_model_wins_on(m, row_of(m, "10.1.0.0/16"), 2));
+    CU_ASSERT_TRUE(o3b_export_model_wins_on(m, row_of(m, "10.1.3.0/24"), 2));
+    o3b_export_model_free(&m);
+    CU_ASSERT_PTR_NULL(m);
+    o3b_policy_release(&p);
+    o3b_table_free(&t);
+}
+
+static const char ties_feed[] =
+    "[{\"id\": 1, \"serviceArea\": \"Exchange\", \"category\": \"Allow\", \"required\": false,"
+    "  \"tcpPorts\": \"443\", \"urls\": [\"*.opt.example\", \"*.tie.example\"],"
+    "  \"ips\": [\"10.7.0.0/16\"]},"
+    " {\"id\": 2, \"serviceArea\": \"Exchange\", \"category\": \"Allow\", \"required\": true,"
+    "  \"tcpPorts\": \"443\", \"urls\": [\"*.tie.example\"]}]";
+
+/* The rows' verdicts are o3b_decide()'s: RequiredOnly, rank ties (the first
+   set wins, the second never does) and prefixes alike. */
+static void test_model_row_verdicts_are_the_decisions_of_their_probes(void)
+{
+    o3b_err err;
+    o3b_table *t = o3b_load_json(ties_feed, strlen(ties_feed), NULL, &err);
+    const struct o3b_export_row *rows;
+    struct o3b_policy p;
+    o3b_export_model *m;
+    size_t n, opt, tie, tie2, net;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    for (int required_only = 0; required_only <= 1; required_only++) {
+        policy_new(&p, NULL, NULL, NULL);
+        p.required_only = required_only;
+        m = o3b_export_model_build(t, &p, &err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+        rows = o3b_export_model_rows(m, &n);
+        CU_ASSERT_EQUAL(n, 4);
+        opt = row_of(m, "*.opt.example");
+        tie = row_of(m, "*.tie.example");
+        net = row_of(m, "10.7.0.0/16");
+        tie2 = n - 1; /* set 2's *.tie.example, added last */
+        CU_ASSERT_STRING_EQUAL(rows[tie2].entry->text, "*.tie.example");
+        CU_ASSERT_TRUE(rows[opt].wins);
+        CU_ASSERT_EQUAL(rows[opt].verdict, required_only ? O3B_INSPECT : O3B_BYPASS);
+        CU_ASSERT_EQUAL(rows[opt].reason, required_only ? O3B_R_OPTIONAL : O3B_R_TABLE);
+        CU_ASSERT_EQUAL(rows[net].verdict, required_only ? O3B_INSPECT : O3B_BYPASS);
+        CU_ASSERT_TRUE(rows[tie].wins);   /* set 1, listed first */
+        CU_ASSERT_FALSE(rows[tie2].wins); /* set 2's: same rank, never the winner */
+        CU_ASSERT_EQUAL(rows[tie2].verdict, O3B_INSPECT);
+        CU_ASSERT_PTR_EQUAL(o3b_export_model_level(m, tie2, 0), &rows[tie]);
+        o3b_export_model_free(&m);
+        o3b_policy_release(&p);
+    }
+    o3b_table_free(&t);
 }
 
 /* ---- Squid ------------------------------------------------------------------------ */
@@ -108,9 +233,9 @@ static void test_squid_collapses_hosts_under_a_kept_suffix(void)
     CU_ASSERT_FALSE(has_item(x, O3B_SQUID_DOMAINS, ".example.com")); /* Default */
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_DOMAINS, ".sharepoint.com"));
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_DOMAINS, ".protection.outlook.com"));
-    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_DOMAINS), 4);
+    CU_ASSERT_EQUAL(count_of(x, O3B_SQUID_DOMAINS), 4);
     /* no pinning without TenantName / TenantDomain */
-    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_PINNED), 0);
+    CU_ASSERT_EQUAL(count_of(x, O3B_SQUID_PINNED), 0);
     o3b_squid_export_free(&x);
     CU_ASSERT_PTR_NULL(x);
     o3b_policy_release(&p);
@@ -128,15 +253,15 @@ static void test_squid_inspects_apexes_and_lower_category_hosts(void)
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "a.com"));          /* apex */
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "sharepoint.com")); /* apex */
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "protection.outlook.com"));
-    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "b.a.com"));        /* Default */
-    CU_ASSERT_FALSE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "d.a.com"));       /* bypassed */
-    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_INSPECT_DOMAINS), 4);
+    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "b.a.com"));  /* Default */
+    CU_ASSERT_FALSE(has_item(x, O3B_SQUID_INSPECT_DOMAINS, "d.a.com")); /* bypassed */
+    CU_ASSERT_EQUAL(count_of(x, O3B_SQUID_INSPECT_DOMAINS), 4);
     /* more specific patterns that are not bypassed on 80/443 */
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_REGEX, "\\.c\\.a\\.com$"));
     /* port first: *.smtp.a.com is for port 25 only, so on 80/443 *.a.com is the
        rule for x.smtp.a.com (bypassed): nothing to inspect */
     CU_ASSERT_FALSE(has_item(x, O3B_SQUID_INSPECT_REGEX, "\\.smtp\\.a\\.com$"));
-    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_INSPECT_REGEX), 1);
+    CU_ASSERT_EQUAL(count_of(x, O3B_SQUID_INSPECT_REGEX), 1);
     o3b_squid_export_free(&x);
     o3b_policy_release(&p);
     o3b_table_free(&t);
@@ -152,7 +277,7 @@ static void test_squid_writes_middle_star_and_prefix_globs_as_regexes(void)
     x = squid_for(t, &p);
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_REGEX, "^autodiscover\\..*\\.onmicrosoft\\.com$"));
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_REGEX, "cdn\\.onenote\\.net$"));
-    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_REGEX), 2);
+    CU_ASSERT_EQUAL(count_of(x, O3B_SQUID_REGEX), 2);
     o3b_squid_export_free(&x);
     o3b_policy_release(&p);
     o3b_table_free(&t);
@@ -166,11 +291,11 @@ static void test_squid_collapses_cidrs_and_inspects_inner_default_prefix(void)
 
     policy_new(&p, NULL, NULL, NULL);
     x = squid_for(t, &p);
-    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_DST), 2);
-    CU_ASSERT_STRING_EQUAL(o3b_squid_export_item(x, O3B_SQUID_DST, 0), "10.1.0.0/16");
-    CU_ASSERT_STRING_EQUAL(o3b_squid_export_item(x, O3B_SQUID_DST, 1), "13.107.136.0/22");
-    CU_ASSERT_EQUAL(o3b_squid_export_count(x, O3B_SQUID_INSPECT_DST), 1);
-    CU_ASSERT_STRING_EQUAL(o3b_squid_export_item(x, O3B_SQUID_INSPECT_DST, 0), "10.1.3.0/24");
+    CU_ASSERT_EQUAL(count_of(x, O3B_SQUID_DST), 2);
+    CU_ASSERT_STRING_EQUAL(item_of(x, O3B_SQUID_DST, 0), "10.1.0.0/16");
+    CU_ASSERT_STRING_EQUAL(item_of(x, O3B_SQUID_DST, 1), "13.107.136.0/22");
+    CU_ASSERT_EQUAL(count_of(x, O3B_SQUID_INSPECT_DST), 1);
+    CU_ASSERT_STRING_EQUAL(item_of(x, O3B_SQUID_INSPECT_DST, 0), "10.1.3.0/24");
     o3b_squid_export_free(&x);
     o3b_policy_release(&p);
     o3b_table_free(&t);
@@ -202,8 +327,8 @@ static void test_squid_pins_tenant_namespaces_to_your_hosts(void)
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_PINNED_OWN, "^contoso-myfiles\\.sharepoint\\.com$"));
     CU_ASSERT_TRUE(
         has_item(x, O3B_SQUID_PINNED_OWN, "^autodiscover\\.contoso\\.onmicrosoft\\.com$"));
-    CU_ASSERT_TRUE(has_item(x, O3B_SQUID_PINNED_OWN,
-                            "^contoso-com\\.mail\\.protection\\.outlook\\.com$"));
+    CU_ASSERT_TRUE(
+        has_item(x, O3B_SQUID_PINNED_OWN, "^contoso-com\\.mail\\.protection\\.outlook\\.com$"));
     CU_ASSERT_FALSE(has_item(x, O3B_SQUID_PINNED_OWN, "^evil\\.sharepoint\\.com$"));
     /* the front doors of every tenant */
     CU_ASSERT_FALSE(has_item(x, O3B_SQUID_DST, "13.107.136.0/22"));
@@ -232,9 +357,9 @@ static void test_squid_writes_never_bypass_slash_zero_as_squid_reads_it(void)
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DST, "::1:0:0:0/80"));
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DST, "::/81"));
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_DST, "::fffe:0:0/96"));
-    for (size_t i = 0; i < o3b_squid_export_count(x, O3B_SQUID_INSPECT_DST); i++)
-        v6 += strchr(o3b_squid_export_item(x, O3B_SQUID_INSPECT_DST, i), ':') != NULL;
-    CU_ASSERT_EQUAL(v6, 96); /* ::/0 without ::ffff:0:0/96 */
+    for (size_t i = 0; i < count_of(x, O3B_SQUID_INSPECT_DST); i++)
+        v6 += strchr(item_of(x, O3B_SQUID_INSPECT_DST, i), ':') != NULL;
+    CU_ASSERT_EQUAL(v6, 96);                                   /* ::/0 without ::ffff:0:0/96 */
     CU_ASSERT_TRUE(has_item(x, O3B_SQUID_INSPECT_REGEX, "$")); /* every name */
     o3b_squid_export_free(&x);
     o3b_policy_release(&p);
@@ -260,28 +385,53 @@ static void test_squid_sends_never_bypass_to_the_inspect_lists(void)
     o3b_table_free(&t);
 }
 
+/* Run the snippet (tls = false) or the TLS file writer into memory. */
+static char *conf_text(const o3b_squid_export *x, const char *dir, bool tls)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+
+    CU_ASSERT_EQUAL((tls ? o3b_squid_export_tls_conf : o3b_squid_export_conf)(x, dir, mem), 0);
+    fclose(mem);
+    return buf;
+}
+
 static void test_squid_files_and_conf_name_every_list(void)
 {
     o3b_table *t = table_new();
     struct o3b_policy p;
     o3b_squid_export *x;
-    char *buf = NULL;
-    size_t len = 0;
+    char *buf = NULL, *conf, name[160];
+    size_t len = 0, g443;
     FILE *mem;
 
     policy_new(&p, NULL, NULL, NULL);
     x = squid_for(t, &p);
+    g443 = o3b_squid_export_group_of(x, 443);
     mem = open_memstream(&buf, &len);
-    CU_ASSERT_EQUAL(o3b_squid_export_write(x, O3B_SQUID_DOMAINS, mem), 0);
-    CU_ASSERT_EQUAL(o3b_squid_export_conf(x, "/etc/squid/o365", mem), 0);
+    CU_ASSERT_EQUAL(o3b_squid_export_write(x, g443, O3B_SQUID_DOMAINS, mem), 0);
     fclose(mem);
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\n.a.com\n"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "# o365bypass-domains.txt - "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "# o365bypass-443-domains.txt - "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "TCP ports 443."));
+    conf = conf_text(x, "/etc/squid/o365", false);
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        conf,
+        "acl o365bypass_443_domains dstdomain -n \"/etc/squid/o365/o365bypass-443-domains.txt\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(conf, "acl o365bypass_443_port port 443\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(conf, "acl o365bypass_443_listed any-of o365bypass_443_domains"));
     CU_ASSERT_PTR_NOT_NULL(
-        strstr(buf, "acl o365bypass_domains dstdomain \"/etc/squid/o365/o365bypass-domains.txt\""));
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "acl o365bypass any-of o365bypass_domains"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "Ports are not encoded"));
-    CU_ASSERT_STRING_EQUAL(o3b_squid_file_name(O3B_SQUID_REGEX), "o365bypass-domains-regex.txt");
+        strstr(conf, "acl o365bypass all-of o365bypass_443_port o365bypass_443_listed\n"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(conf, "acl o365bypass_inspect all-of o365bypass_443_port o365bypass_443_inspect\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(conf, "acl o365bypass_inspect all-of o365bypass_decrypted\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(conf, "# adaptation_access dlp_chain deny o365bypass "
+                                        "!o365bypass_inspect\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(conf, "# include /etc/squid/o365/o365bypass-tls.conf\n"));
+    CU_ASSERT_STRING_EQUAL(o3b_squid_file_name(x, g443, O3B_SQUID_REGEX, name, sizeof name),
+                           "o365bypass-443-domains-regex.txt");
+    free(conf);
     free(buf);
     o3b_squid_export_free(&x);
     o3b_policy_release(&p);
@@ -290,23 +440,89 @@ static void test_squid_files_and_conf_name_every_list(void)
 
 static void test_squid_conf_comments_out_empty_lists(void)
 {
+    o3b_table *t = table_new();
     struct o3b_policy p;
     o3b_squid_export *x;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem;
+    char *conf;
 
     policy_new(&p, NULL, NULL, NULL);
-    x = squid_for(NULL, &p); /* no table: every list empty */
-    mem = open_memstream(&buf, &len);
-    CU_ASSERT_EQUAL(o3b_squid_export_conf(x, "/d", mem), 0);
-    fclose(mem);
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "# acl o365bypass_domains dstdomain"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "acl o365bypass dstdomain o365bypass.invalid"));
-    CU_ASSERT_PTR_NULL(strstr(buf, "\nacl o365bypass_domains "));
-    free(buf);
+    x = squid_for(NULL, &p); /* no table: no group, nothing bypassed */
+    CU_ASSERT_EQUAL(o3b_squid_export_groups(x), 0);
+    conf = conf_text(x, "/d", false);
+    CU_ASSERT_PTR_NOT_NULL(strstr(conf, "acl o365bypass dstdomain o365bypass.invalid"));
+    CU_ASSERT_PTR_NULL(strstr(conf, "_domains "));
+    free(conf);
+    o3b_squid_export_free(&x);
+    x = squid_for(t, &p); /* port 25 bypasses one pattern: no regex, no dst */
+    conf = conf_text(x, "/d", false);
+    CU_ASSERT_PTR_NOT_NULL(strstr(conf, "# acl o365bypass_25_domains_regex dstdom_regex"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(conf, "# acl o365bypass_25_dst dst"));
+    CU_ASSERT_PTR_NULL(strstr(conf, "\nacl o365bypass_25_dst "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(conf, "\nacl o365bypass_25_domains dstdomain"));
+    free(conf);
     o3b_squid_export_free(&x);
     o3b_policy_release(&p);
+    o3b_table_free(&t);
+}
+
+/* Ports are encoded: each group of ports gets its own lists, and ports no
+   bypassed entry lists get none at all. */
+static void test_squid_keeps_each_entry_on_its_ports(void)
+{
+    o3b_table *t = table_new();
+    struct o3b_policy p;
+    o3b_squid_export *x;
+
+    policy_new(&p, NULL, NULL, NULL);
+    x = squid_for(t, &p);
+    CU_ASSERT_EQUAL(o3b_squid_export_groups(x), 3); /* 25, 80, 443 */
+    CU_ASSERT_STRING_EQUAL(o3b_squid_export_group_label(x, o3b_squid_export_group_of(x, 25)), "25");
+    CU_ASSERT_EQUAL(o3b_squid_export_group_of(x, 8443), SIZE_MAX);
+    CU_ASSERT_EQUAL(o3b_squid_export_group_of(x, 26), SIZE_MAX);
+    CU_ASSERT_TRUE(has_item_on(x, 25, O3B_SQUID_DOMAINS, ".smtp.a.com"));
+    CU_ASSERT_TRUE(has_item_on(x, 25, O3B_SQUID_INSPECT_DOMAINS, "smtp.a.com")); /* apex */
+    CU_ASSERT_FALSE(has_item_on(x, 25, O3B_SQUID_DOMAINS, ".a.com"));
+    CU_ASSERT_FALSE(has_item(x, O3B_SQUID_DOMAINS, ".smtp.a.com"));
+    /* set 3 (443 only) on port 80: d.a.com is *.a.com's again, and the globs are out */
+    CU_ASSERT_TRUE(has_item_on(x, 80, O3B_SQUID_DOMAINS, ".a.com"));
+    CU_ASSERT_EQUAL(o3b_squid_export_count(x, o3b_squid_export_group_of(x, 80), O3B_SQUID_REGEX),
+                    0);
+    CU_ASSERT_FALSE(has_item_on(x, 80, O3B_SQUID_DOMAINS, ".protection.outlook.com"));
+    o3b_squid_export_free(&x);
+    o3b_policy_release(&p);
+    o3b_table_free(&t);
+}
+
+/* The static splice: the same lists as ssl::server_name ACLs, tied to their
+   ports, and the ssl_bump line at step 1. */
+static void test_squid_tls_file_splices_the_lists_at_step_one(void)
+{
+    o3b_table *t = table_new();
+    struct o3b_policy p;
+    o3b_squid_export *x;
+    char *tls;
+
+    policy_new(&p, NULL, NULL, NULL);
+    x = squid_for(t, &p);
+    tls = conf_text(x, "/etc/squid/o365", true);
+    CU_ASSERT_PTR_NOT_NULL(strstr(tls, "acl o365bypass_443_sni_domains ssl::server_name "
+                                       "\"/etc/squid/o365/o365bypass-443-domains.txt\"\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(tls, "acl o365bypass_443_sni_domains_regex "
+                                       "ssl::server_name_regex -i "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(tls,
+                                  "acl o365bypass_443_tls_listed any-of "
+                                  "o365bypass_443_sni_domains o365bypass_443_sni_domains_regex "
+                                  "o365bypass_443_dst\n"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(tls, "acl o365bypass_tls all-of o365bypass_25_port o365bypass_25_tls_listed\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(tls, "acl o365bypass_step1 at_step SslBump1\n"
+                                       "ssl_bump splice o365bypass_step1 o365bypass_tls "
+                                       "!o365bypass_tls_inspect\n"));
+    CU_ASSERT_PTR_NULL(strstr(tls, "dstdomain"));
+    free(tls);
+    o3b_squid_export_free(&x);
+    o3b_policy_release(&p);
+    o3b_table_free(&t);
 }
 
 /* ---- PAC ---------------------------------------------------------------------------- */
@@ -338,13 +554,15 @@ static void test_pac_has_the_decision_function_and_one_row_per_entry(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(pac, "var O3B_TENANTS = [];"));
     CU_ASSERT_PTR_NOT_NULL(strstr(pac, "var O3B_MX_LABELS = [];"));
     /* port first: the rows listing the port, then the most specific */
-    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "if (!o3bPortIn(e[ports], port) || !matches(e, h)) continue;"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(pac, "if (!o3bPortIn(e[ports], port) || !matches(e, h)) continue;"));
     /* tenant.c's namespaces and forms */
     CU_ASSERT_PTR_NOT_NULL(strstr(pac, "[\"sharepoint.com\", 1]"));
     CU_ASSERT_PTR_NOT_NULL(strstr(pac, "[\"mail.protection.outlook.com\", 3]"));
     CU_ASSERT_PTR_NOT_NULL(strstr(pac, "[\"mx.microsoft\", 4]"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(pac, "var O3B_TENANT_FORMS = [[], [\"\", \"-my\", \"-files\", "
-                                       "\"-myfiles\"], [\"\", \".mail\", \".partner\"], [\"\"], [\"\"]];"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(pac, "var O3B_TENANT_FORMS = [[], [\"\", \"-my\", \"-files\", "
+                    "\"-myfiles\"], [\"\", \".mail\", \".partner\"], [\"\"], [\"\"]];"));
     free(pac);
     o3b_policy_release(&p);
     o3b_table_free(&t);
@@ -419,6 +637,8 @@ static void test_proxy_valid_accepts_host_ipv4_and_bracketed_ipv6(void)
 }
 
 static const struct o3b_unit_test tests[] = {
+    O3B_TEST(test_model_groups_ports_where_the_listing_rows_change),
+    O3B_TEST(test_model_row_verdicts_are_the_decisions_of_their_probes),
     O3B_TEST(test_squid_collapses_hosts_under_a_kept_suffix),
     O3B_TEST(test_squid_inspects_apexes_and_lower_category_hosts),
     O3B_TEST(test_squid_writes_middle_star_and_prefix_globs_as_regexes),
@@ -428,6 +648,8 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_squid_sends_never_bypass_to_the_inspect_lists),
     O3B_TEST(test_squid_files_and_conf_name_every_list),
     O3B_TEST(test_squid_conf_comments_out_empty_lists),
+    O3B_TEST(test_squid_keeps_each_entry_on_its_ports),
+    O3B_TEST(test_squid_tls_file_splices_the_lists_at_step_one),
     O3B_TEST(test_pac_has_the_decision_function_and_one_row_per_entry),
     O3B_TEST(test_pac_carries_tenants_and_local_lists),
     O3B_TEST(test_pac_refuses_a_proxy_that_is_not_host_port),

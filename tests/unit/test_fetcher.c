@@ -23,18 +23,20 @@
 #include "o365bypass/fetcher.h"
 #include "o365bypass/refresher.h"
 #include "unit.h"
-#include "feed.h"
+
+#include "feed.h" /* after unit.h: it uses its helpers */
 
 #define DATA_FILE O3B_TEST_DATA "/worldwide-2025-11-14.json"
 #define GUID "3f2b7c1e-5a4d-4e8f-9b6a-1c2d3e4f5a6b"
 #define VERSION_QUERY "/version/Worldwide?ClientRequestId=" GUID
-#define ENDPOINTS_QUERY "/endpoints/Worldwide?ClientRequestId=" GUID \
+#define ENDPOINTS_QUERY                                                                            \
+    "/endpoints/Worldwide?ClientRequestId=" GUID                                                   \
     "&ServiceAreas=Common,Exchange,SharePoint,Skype&TenantName=contoso&NoIPv6=true"
 #define SHORT_TIMEOUT_S 2L
 
 static struct test_feed plain_feed = TEST_FEED_INIT;
 static struct test_feed tls_feed = TEST_FEED_INIT;
-static char cert_dir[64];       /* holds key.pem and ca/cert.pem (+ hash links) */
+static char cert_dir[64]; /* holds key.pem and ca/cert.pem (+ hash links) */
 static bool have_tls;
 
 /* ---- helpers: processes and files ---------------------------------------- */
@@ -78,10 +80,12 @@ static bool run_quietly(const char *const argv[])
 static bool make_certificate(void)
 {
     char key[128], cert[128], ca[96];
+    // clang-format off
     const char *req[] = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                          "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out",
                          cert, "-days", "2", "-subj", "/CN=127.0.0.1",
                          "-addext", "subjectAltName=IP:127.0.0.1", NULL};
+    // clang-format on
     const char *rehash[] = {"openssl", "rehash", ca, NULL};
 
     if (!test_make_dir(cert_dir, sizeof cert_dir, "fetcher"))
@@ -138,8 +142,8 @@ static struct o3b_fetch_opts quick_opts(void)
 }
 
 /* GET base + path_query with opts (NULL: quick_opts()). */
-static int get(const struct test_feed *f, const char *path_query,
-               const struct o3b_fetch_opts *opts, struct o3b_fetch_result *res, o3b_err *err)
+static int get(const struct test_feed *f, const char *path_query, const struct o3b_fetch_opts *opts,
+               struct o3b_fetch_result *res, o3b_err *err)
 {
     struct o3b_fetch_opts quick = quick_opts();
     char url[512];
@@ -264,7 +268,7 @@ static void test_fetch_follows_a_redirect(void)
     control("fault=redirect-once");
     CU_ASSERT_EQUAL(get(&plain_feed, VERSION_QUERY, NULL, &res, &err), 0);
     CU_ASSERT_EQUAL(res.http_status, 200);
-    CU_ASSERT_EQUAL(res.retry_after_s, -1);     /* the 302's Retry-After is not the answer's */
+    CU_ASSERT_EQUAL(res.retry_after_s, -1); /* the 302's Retry-After is not the answer's */
     o3b_fetch_result_free(&res);
 }
 
@@ -272,8 +276,10 @@ static void test_fetch_follows_a_redirect(void)
 
 static void test_fetch_reports_http_errors_as_responses(void)
 {
-    static const struct { const char *fault; long status; } cases[] = {
-        {"fault=404", 404}, {"fault=500", 500}, {"fault=500&target=endpoints", 200}};
+    static const struct {
+        const char *fault;
+        long status;
+    } cases[] = {{"fault=404", 404}, {"fault=500", 500}, {"fault=500&target=endpoints", 200}};
     struct o3b_fetch_result res;
     o3b_err err;
 
@@ -288,13 +294,16 @@ static void test_fetch_reports_http_errors_as_responses(void)
 
 static void test_fetch_captures_retry_after_as_seconds_from_now(void)
 {
-    static const struct { const char *fault; long min, max; } cases[] = {
+    static const struct {
+        const char *fault;
+        long min, max;
+    } cases[] = {
         {"fault=429&retry_after=120", 120, 120},
         {"fault=429", 3600, 3600},
-        {"fault=429&retry_after_in=300", 295, 300},                          /* HTTP-date */
+        {"fault=429&retry_after_in=300", 295, 300},                              /* HTTP-date */
         {"fault=429&retry_after=Thu,%2001%20Jan%201998%2000:00:00%20GMT", 0, 0}, /* past */
-        {"fault=429&retry_after=99999999999", 604800, 604800},             /* clamped */
-        {"fault=429&retry_after=soon", -1, -1},                            /* unreadable */
+        {"fault=429&retry_after=99999999999", 604800, 604800},                   /* clamped */
+        {"fault=429&retry_after=soon", -1, -1},                                  /* unreadable */
     };
     struct o3b_fetch_result res;
     o3b_err err;
@@ -321,7 +330,8 @@ static void test_fetch_fails_on_refused_connection_and_names_the_url(void)
     int port = test_closed_port();
 
     CU_ASSERT_FATAL(port > 0);
-    str_format(url, sizeof url, "http://127.0.0.1:%d/version/Worldwide?ClientRequestId=" GUID, port);
+    str_format(url, sizeof url, "http://127.0.0.1:%d/version/Worldwide?ClientRequestId=" GUID,
+               port);
     str_format(shown, sizeof shown, "http://127.0.0.1:%d/version/Worldwide", port);
     CU_ASSERT_EQUAL(o3b_fetch(url, &quick, &res, &err), -1);
     CU_ASSERT_EQUAL(res.http_status, 0);
@@ -334,8 +344,8 @@ static void test_fetch_fails_on_refused_connection_and_names_the_url(void)
 
 static void test_fetch_fails_on_broken_responses(void)
 {
-    static const char *const faults[] = {"fault=refuse", "fault=truncated",
-                                         "fault=redirect-loop", "fault=redirect-ftp"};
+    static const char *const faults[] = {"fault=refuse", "fault=truncated", "fault=redirect-loop",
+                                         "fault=redirect-ftp"};
     struct o3b_fetch_result res;
     o3b_err err;
 
@@ -366,8 +376,12 @@ static void test_fetch_stops_after_three_redirects(void)
 
 static void test_fetch_refuses_schemes_other_than_http(void)
 {
-    static const char *const urls[] = {"ftp://127.0.0.1/x", "file:///etc/hostname",
-                                       "gopher://127.0.0.1/", "dict://127.0.0.1/", "", NULL};
+    static const char *const urls[] = {"ftp://127.0.0.1/x",
+                                       "file:///etc/hostname",
+                                       "gopher://127.0.0.1/",
+                                       "dict://127.0.0.1/",
+                                       "",
+                                       NULL};
     struct o3b_fetch_opts quick = quick_opts();
     struct o3b_fetch_result res;
     o3b_err err;

@@ -32,11 +32,12 @@
 #define GCCH_FILE O3B_TEST_DATA "/usgovgcchigh-2025-11-14.json"
 
 /* A valid set to put in front of a broken one, so messages must say "set #2". */
-#define GOOD_SET \
-    "{\"id\": 1, \"serviceArea\": \"Exchange\", \"category\": \"Optimize\", \"required\": true," \
+#define GOOD_SET                                                                                   \
+    "{\"id\": 1, \"serviceArea\": \"Exchange\", \"category\": \"Optimize\", \"required\": true,"   \
     " \"tcpPorts\": \"443\", \"urls\": [\"good.example.com\"]}"
 /* The mandatory fields of set #2 (id 7); rows append what they test. */
-#define BASE7 "\"id\": 7, \"serviceArea\": \"Exchange\", \"category\": \"Allow\", \"required\": true"
+#define BASE7                                                                                      \
+    "\"id\": 7, \"serviceArea\": \"Exchange\", \"category\": \"Allow\", \"required\": true"
 #define SET2(extra) "[" GOOD_SET ", {" BASE7 extra "}]"
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -392,8 +393,7 @@ static void test_cache_wrapper_refuses_other_formats(void)
          "10-digit version"},
         {"{\"o365bypass\": 1, \"instance\": \"World wide\", \"endpoints\": [" GOOD_SET "]}",
          "plain name"},
-        {"{\"o365bypass\": 1, \"source\": \"a\\nb\", \"endpoints\": [" GOOD_SET "]}",
-         "control"},
+        {"{\"o365bypass\": 1, \"source\": \"a\\nb\", \"endpoints\": [" GOOD_SET "]}", "control"},
     };
     o3b_err err;
 
@@ -435,8 +435,8 @@ static void test_table_tag_follows_content_not_format(void)
     o3b_table_tag(later, c, sizeof c);
     CU_ASSERT_EQUAL(strncmp(a, "seed-", 5), 0); /* no version known */
     CU_ASSERT_EQUAL(strlen(a), 13);
-    CU_ASSERT_STRING_EQUAL(a + 5, b + 11);      /* same content, same hash part */
-    CU_ASSERT_TRUE(strlen(b) <= 26);            /* fits c-icap's ISTag */
+    CU_ASSERT_STRING_EQUAL(a + 5, b + 11); /* same content, same hash part */
+    CU_ASSERT_TRUE(strlen(b) <= 26);       /* fits c-icap's ISTag */
     CU_ASSERT_EQUAL(o3b_table_hash(plain), o3b_table_hash(versioned));
     CU_ASSERT_NOT_EQUAL(o3b_table_hash(plain), o3b_table_hash(later));
     CU_ASSERT_STRING_NOT_EQUAL(a, c);
@@ -618,9 +618,10 @@ static void test_loader_accepts_every_port_spelling_microsoft_uses(void)
 
 static void test_loader_normalizes_urls_and_prefixes(void)
 {
-    o3b_table *t = load_ok("[{" BASE7 ", \"tcpPorts\": \"443\", \"urls\": [\"OUTLOOK.Office.COM\","
-                           " \"trailing.example.com.\", \"*.Example.ORG\", \"outlook.office.com\"],"
-                           " \"ips\": [\"52.96.1.1/14\", \"2603:1006:0:0::5/40\", \"52.96.0.0/14\"]}]");
+    o3b_table *t =
+        load_ok("[{" BASE7 ", \"tcpPorts\": \"443\", \"urls\": [\"OUTLOOK.Office.COM\","
+                " \"trailing.example.com.\", \"*.Example.ORG\", \"outlook.office.com\"],"
+                " \"ips\": [\"52.96.1.1/14\", \"2603:1006:0:0::5/40\", \"52.96.0.0/14\"]}]");
     const struct o3b_set *s;
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
@@ -648,9 +649,11 @@ struct refusal {
 static const struct refusal syntax_refusals[] = {
     /* cJSON points one past the character where a key was expected */
     {"invalid JSON on line 1", "[{\"id\": 1,, }]", {"line 1, column 12", "invalid JSON"}},
-    {"invalid JSON on line 3", "[\n  {\"id\": 1,\n   \"serviceArea\": }\n]",
+    {"invalid JSON on line 3",
+     "[\n  {\"id\": 1,\n   \"serviceArea\": }\n]",
      {"line 3, column 19", "invalid JSON"}},
-    {"invalid JSON after CRLF lines", "[\r\n  {\r\n    \"id\": x\r\n  }\r\n]",
+    {"invalid JSON after CRLF lines",
+     "[\r\n  {\r\n    \"id\": x\r\n  }\r\n]",
      {"line 3, column 11", "invalid JSON"}},
     /* inside an unterminated string cJSON points at its opening quote */
     {"truncated in a string", "[{\"id\": 1, \"serviceArea\": \"Exch", {"line 1, column 28"}},
@@ -668,6 +671,7 @@ static const struct refusal syntax_refusals[] = {
     {"an empty array with blanks", " [ ]\r\n", {"no endpoint set"}},
 };
 
+// clang-format off
 static const struct refusal set_refusals[] = {
     {"set is a number", "[" GOOD_SET ", 3]", {"set #2", "not a JSON object"}},
     {"set is an array", "[[" GOOD_SET "]]", {"set #1", "not a JSON object"}},
@@ -718,13 +722,15 @@ static const struct refusal set_refusals[] = {
                            "\"ALLOW\", \"required\": true}]",
      {"set #1 (id 7)", "category 'ALLOW'"}},
 };
+// clang-format on
 
-#define AREA_SET(area) \
+#define AREA_SET(area)                                                                             \
     "[{\"id\": 7, \"serviceArea\": \"" area "\", \"category\": \"Allow\", \"required\": true}]"
 
 /* serviceArea reaches log lines and ICAP headers: only plain names pass. */
 static const struct refusal area_refusals[] = {
-    {"CR LF header injection", AREA_SET("Exchange\\r\\nX-Next-Services: "),
+    {"CR LF header injection",
+     AREA_SET("Exchange\\r\\nX-Next-Services: "),
      {"set #1 (id 7)", "serviceArea", "not a plain name"}},
     {"bare LF", AREA_SET("Exchange\\nX"), {"serviceArea", "not a plain name"}},
     {"bare CR", AREA_SET("Exchange\\r"), {"serviceArea", "not a plain name"}},
@@ -743,15 +749,19 @@ static const struct refusal area_refusals[] = {
 };
 
 static const struct refusal url_refusals[] = {
-    {"urls a string", SET2(", \"urls\": \"a.example.com\""),
+    {"urls a string",
+     SET2(", \"urls\": \"a.example.com\""),
      {"set #2 (id 7)", "'urls' must be an array"}},
     {"urls an object", SET2(", \"urls\": {}"), {"set #2 (id 7)", "'urls' must be an array"}},
-    {"url a number", SET2(", \"urls\": [\"a.example.com\", 5]"),
+    {"url a number",
+     SET2(", \"urls\": [\"a.example.com\", 5]"),
      {"set #2 (id 7)", "urls[1] is not a string"}},
     {"url null", SET2(", \"urls\": [null]"), {"set #2 (id 7)", "urls[0] is not a string"}},
-    {"url bad character", SET2(", \"urls\": [\"a.example.com\", \"a_b.example.com\"]"),
+    {"url bad character",
+     SET2(", \"urls\": [\"a.example.com\", \"a_b.example.com\"]"),
      {"set #2 (id 7): urls[1]: ", "a_b.example.com", "bad-char"}},
-    {"url with scheme", SET2(", \"urls\": [\"https://a.example.com\"]"),
+    {"url with scheme",
+     SET2(", \"urls\": [\"https://a.example.com\"]"),
      {"urls[0]", "https://a.example.com"}},
     {"url with port", SET2(", \"urls\": [\"a.example.com:443\"]"), {"urls[0]", "bad-char"}},
     {"url with path", SET2(", \"urls\": [\"a.example.com/x\"]"), {"urls[0]", "bad-char"}},
@@ -763,7 +773,8 @@ static const struct refusal url_refusals[] = {
     {"url star dot tld", SET2(", \"urls\": [\"*.com\"]"), {"urls[0]", "'*.com'", "too broad"}},
     {"url trailing star", SET2(", \"urls\": [\"foo*\"]"), {"urls[0]", "too broad"}},
     {"url star star", SET2(", \"urls\": [\"*.*\"]"), {"urls[0]", "too broad"}},
-    {"url with an escaped NUL", SET2(", \"urls\": [\"evil.example\\u0000.sharepoint.com\"]"),
+    {"url with an escaped NUL",
+     SET2(", \"urls\": [\"evil.example\\u0000.sharepoint.com\"]"),
      {"line 1, column", "(NUL)"}},
     {"url glob question mark", SET2(", \"urls\": [\"a?.example.com\"]"), {"urls[0]", "bad-char"}},
     {"url too long label",
@@ -771,6 +782,7 @@ static const struct refusal url_refusals[] = {
      {"urls[0]", "label-too-long"}},
 };
 
+// clang-format off
 static const struct refusal ip_refusals[] = {
     {"ips a string", SET2(", \"ips\": \"52.96.0.0/14\""), {"set #2 (id 7)", "'ips' must be an array"}},
     {"ip a number", SET2(", \"ips\": [1]"), {"set #2 (id 7)", "ips[0] is not a string"}},
@@ -787,7 +799,9 @@ static const struct refusal ip_refusals[] = {
     {"ip a /15 IPv6", SET2(", \"ips\": [\"2600::/15\"]"), {"ips[0]", "too broad"}},
     {"ip leading zero prefix", SET2(", \"ips\": [\"52.96.0.0/014\"]"), {"ips[0]", "bad prefix"}},
 };
+// clang-format on
 
+// clang-format off
 static const struct refusal port_refusals[] = {
     {"tcpPorts a number", SET2(", \"tcpPorts\": 443"), {"set #2 (id 7)", "'tcpPorts' must be a string"}},
     {"tcpPorts semicolons", SET2(", \"tcpPorts\": \"80;443\""),
@@ -800,6 +814,7 @@ static const struct refusal port_refusals[] = {
     {"tcpPorts trailing comma", SET2(", \"tcpPorts\": \"80,\""), {"tcpPorts"}},
     {"udpPorts garbage", SET2(", \"udpPorts\": \"3478-\""), {"set #2 (id 7)", "udpPorts"}},
 };
+// clang-format on
 
 static void expect_refusals(const struct refusal *rows, size_t n)
 {
@@ -836,9 +851,10 @@ static void test_loader_refuses_service_areas_that_are_not_plain_names(void)
 
 static void test_loader_accepts_plain_unknown_service_areas_as_other(void)
 {
-    o3b_table *t = load_ok("[" GOOD_SET ", {\"id\": 8, \"serviceArea\": \"MEM\", \"category\": "
-                           "\"Allow\", \"required\": true}, {\"id\": 9, \"serviceArea\": "
-                           "\"New Area_2.0-beta\", \"category\": \"Default\", \"required\": false}]");
+    o3b_table *t =
+        load_ok("[" GOOD_SET ", {\"id\": 8, \"serviceArea\": \"MEM\", \"category\": "
+                "\"Allow\", \"required\": true}, {\"id\": 9, \"serviceArea\": "
+                "\"New Area_2.0-beta\", \"category\": \"Default\", \"required\": false}]");
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
     CU_ASSERT_EQUAL(o3b_table_find_set(t, 8)->area, O3B_AREA_MEM);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corpus.h"
 #include "o365bypass/config.h"
 #include "o365bypass/index.h"
 #include "o365bypass/io.h"
@@ -27,7 +28,6 @@
 #include "o365bypass/table.h"
 #include "o365bypass/target.h"
 #include "o365bypass/tenant.h"
-#include "corpus.h"
 #include "unit.h"
 
 /* ---- fixtures ----------------------------------------------------------------- */
@@ -105,21 +105,32 @@ static void finish(struct o3b_config *c)
 /* ---- decision specs ----------------------------------------------------------- */
 
 struct want {
-    const char *target;      /* as for o3b_target_parse_text */
+    const char *target; /* as for o3b_target_parse_text */
     enum o3b_verdict verdict;
     enum o3b_reason reason;
-    unsigned set;            /* endpoint set id in the decision, 0 = none */
-    const char *match;       /* entry text, NULL = no entry */
-    unsigned or_set;         /* another set id that is just as right, 0 = none */
+    unsigned set;      /* endpoint set id in the decision, 0 = none */
+    const char *match; /* entry text, NULL = no entry */
+    unsigned or_set;   /* another set id that is just as right, 0 = none */
 };
 
-#define BYP(target, set, match) {target, O3B_BYPASS, O3B_R_TABLE, set, match, 0}
-#define INS(target, reason, set, match) {target, O3B_INSPECT, O3B_R_##reason, set, match, 0}
+#define BYP(target, set, match)                                                                    \
+    {                                                                                              \
+        target, O3B_BYPASS, O3B_R_TABLE, set, match, 0                                             \
+    }
+#define INS(target, reason, set, match)                                                            \
+    {                                                                                              \
+        target, O3B_INSPECT, O3B_R_##reason, set, match, 0                                         \
+    }
 /* several sets list the host at the winning level and none for the port:
    which of them the decision names is not part of the contract */
-#define PORT_ANY_OF(target, set, or_set, match) \
-    {target, O3B_INSPECT, O3B_R_PORT, set, match, or_set}
-#define NOT_LISTED(target) {target, O3B_INSPECT, O3B_R_NOT_LISTED, 0, NULL, 0}
+#define PORT_ANY_OF(target, set, or_set, match)                                                    \
+    {                                                                                              \
+        target, O3B_INSPECT, O3B_R_PORT, set, match, or_set                                        \
+    }
+#define NOT_LISTED(target)                                                                         \
+    {                                                                                              \
+        target, O3B_INSPECT, O3B_R_NOT_LISTED, 0, NULL, 0                                          \
+    }
 
 static bool decision_is(const struct want *w, const struct o3b_decision *d)
 {
@@ -316,7 +327,7 @@ static void test_ports_come_first_an_entry_for_other_ports_says_nothing_about_th
         BYP("https://compliance.microsoft.com/", 64, "compliance.microsoft.com"),
         INS("http://compliance.microsoft.com/", CATEGORY, 78, "*.microsoft.com"),
         /* the exact name is in set 2 only (143, 587, 993, 995): on 443
-           *.office365.com (set 71, Default, 80/443) is the rule */
+         *.office365.com (set 71, Default, 80/443) is the rule */
         BYP("smtp.office365.com:587", 2, "smtp.office365.com"),
         INS("smtp.office365.com:443", CATEGORY, 71, "*.office365.com"),
     };
@@ -373,8 +384,10 @@ static o3b_table *build(const struct synth_set *sets, size_t n)
     if (b == NULL)
         return NULL;
     for (size_t i = 0; i < n; i++) {
-        struct o3b_set_spec spec = {.id = sets[i].id, .service_area = "Common",
-                                    .category = sets[i].category, .tcp_ports = sets[i].ports,
+        struct o3b_set_spec spec = {.id = sets[i].id,
+                                    .service_area = "Common",
+                                    .category = sets[i].category,
+                                    .tcp_ports = sets[i].ports,
                                     .required = true};
         if (o3b_table_builder_add_set(b, &spec, &err) != 0)
             goto fail;
@@ -398,10 +411,8 @@ fail:
 static void test_nested_patterns_of_different_categories(void)
 {
     static const struct synth_set sets[] = {
-        {1, "Optimize", "443", {"*.example.com"}},
-        {2, "Default", "443", {"*.b.example.com"}},
-        {3, "Allow", "443", {"a.b.example.com"}},
-        {4, "Optimize", "443", {"x*.b.example.com"}},
+        {1, "Optimize", "443", {"*.example.com"}}, {2, "Default", "443", {"*.b.example.com"}},
+        {3, "Allow", "443", {"a.b.example.com"}},  {4, "Optimize", "443", {"x*.b.example.com"}},
         {5, "Allow", "25", {"*.c.example.com"}},
     };
     static const struct want rows[] = {
@@ -633,8 +644,8 @@ static void decide_request(const struct o3b_policy *p, const char *line, const c
 
 struct tls_want {
     const char *line, *host, *sni;
-    const char *dflt;      /* header prefix under the default policy */
-    const char *bound;     /* ... under DecryptedRequests sni-bound */
+    const char *dflt;  /* header prefix under the default policy */
+    const char *bound; /* ... under DecryptedRequests sni-bound */
 };
 
 /* One row under one policy: the header must start with `want`. */
@@ -672,21 +683,22 @@ static void test_decrypted_requests_are_inspected_unless_sni_bound(void)
          "inspect; reason=decrypted", "inspect; reason=decrypted; detail=no-sni"},
         {"GET https://outlook.office.com/owa/ HTTP/1.1", "outlook.office.com", "outlook.office.com",
          "inspect; reason=decrypted", "bypass; set=1; category=Optimize"},
-        {"POST https://outlook.office.com/exfil HTTP/1.1", "outlook.office.com", "Outlook.Office.Com.",
-         "inspect; reason=decrypted", "bypass; set=1;"},
+        {"POST https://outlook.office.com/exfil HTTP/1.1", "outlook.office.com",
+         "Outlook.Office.Com.", "inspect; reason=decrypted", "bypass; set=1;"},
         /* the forged-Host reproducer: SNI of the real destination differs */
         {"POST https://outlook.office.com/exfil HTTP/1.1", "outlook.office.com", "evil.example",
-         "inspect; reason=sni-mismatch; sni=evil.example", "inspect; reason=sni-mismatch; sni=evil.example"},
+         "inspect; reason=sni-mismatch; sni=evil.example",
+         "inspect; reason=sni-mismatch; sni=evil.example"},
         /* the absolute form inside a bumped tunnel: plain http to port 443 */
         {"POST http://outlook.office.com:443/exfil HTTP/1.1", "outlook.office.com:443", NULL,
          "inspect; reason=decrypted", "inspect; reason=decrypted; detail=no-sni"},
-        {"POST http://outlook.office.com:443/exfil HTTP/1.1", "outlook.office.com:443", "evil.example",
-         "inspect; reason=sni-mismatch", "inspect; reason=sni-mismatch"},
-        {"GET /owa/ HTTP/1.1", "outlook.office.com:443", NULL,
-         "inspect; reason=decrypted", "inspect; reason=decrypted"},
+        {"POST http://outlook.office.com:443/exfil HTTP/1.1", "outlook.office.com:443",
+         "evil.example", "inspect; reason=sni-mismatch", "inspect; reason=sni-mismatch"},
+        {"GET /owa/ HTTP/1.1", "outlook.office.com:443", NULL, "inspect; reason=decrypted",
+         "inspect; reason=decrypted"},
         /* an address never has a valid SNI, so it is never bound */
-        {"GET https://52.96.1.1/ HTTP/1.1", "52.96.1.1", NULL,
-         "inspect; reason=decrypted", "inspect; reason=decrypted; detail=no-sni"},
+        {"GET https://52.96.1.1/ HTTP/1.1", "52.96.1.1", NULL, "inspect; reason=decrypted",
+         "inspect; reason=decrypted; detail=no-sni"},
         {"GET https://52.96.1.1/ HTTP/1.1", "52.96.1.1", "52.96.1.1",
          "inspect; reason=sni-mismatch; sni=invalid", "inspect; reason=sni-mismatch; sni=invalid"},
         /* a bound request still needs the table and the policy */
@@ -695,8 +707,8 @@ static void test_decrypted_requests_are_inspected_unless_sni_bound(void)
         {"GET https://www.example.org/ HTTP/1.1", "www.example.org", "www.example.org",
          "inspect; reason=decrypted", "inspect; reason=not-listed"},
         /* not decrypted: plain http on 80, and every CONNECT (the tunnel itself) */
-        {"GET http://outlook.office.com/ HTTP/1.1", "outlook.office.com", NULL,
-         "bypass; set=1;", "bypass; set=1;"},
+        {"GET http://outlook.office.com/ HTTP/1.1", "outlook.office.com", NULL, "bypass; set=1;",
+         "bypass; set=1;"},
         {"CONNECT outlook.office.com:443 HTTP/1.1", "outlook.office.com:443", NULL,
          "bypass; set=1;", "bypass; set=1;"},
         {"CONNECT outlook.office365.com:993 HTTP/1.1", "outlook.office365.com", NULL,
@@ -735,10 +747,11 @@ static void test_decrypted_rule_comes_before_also_and_never_bypass(void)
          "inspect; reason=decrypted", "inspect; reason=decrypted"},
         {"GET http://intranet.example.com/ HTTP/1.1", "intranet.example.com", NULL,
          "bypass; reason=also-bypass", "bypass; reason=also-bypass"},
-        {"GET https://intranet.example.com/ HTTP/1.1", "intranet.example.com", "intranet.example.com",
-         "inspect; reason=decrypted", "bypass; reason=also-bypass"},
+        {"GET https://intranet.example.com/ HTTP/1.1", "intranet.example.com",
+         "intranet.example.com", "inspect; reason=decrypted", "bypass; reason=also-bypass"},
         {"GET https://upload.contoso.sharepoint.com/ HTTP/1.1", "upload.contoso.sharepoint.com",
-         "upload.contoso.sharepoint.com", "inspect; reason=decrypted", "inspect; reason=never-bypass"},
+         "upload.contoso.sharepoint.com", "inspect; reason=decrypted",
+         "inspect; reason=never-bypass"},
     };
     struct o3b_config c[2];
 
@@ -768,7 +781,8 @@ static void test_decrypted_requests_directive_takes_two_values(void)
     CU_ASSERT_EQUAL(o3b_config_set(&c, "o365bypass.DecryptedRequests", ARGV("bypass"), &err), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "o365bypass.DecryptedRequests"));
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "'bypass'"));
-    CU_ASSERT_EQUAL(o3b_config_set(&c, "o365bypass.DecryptedRequests", ARGV("inspect", "x"), &err), -1);
+    CU_ASSERT_EQUAL(o3b_config_set(&c, "o365bypass.DecryptedRequests", ARGV("inspect", "x"), &err),
+                    -1);
     CU_ASSERT_EQUAL(c.policy.decrypted, O3B_DECRYPTED_INSPECT);
     o3b_config_release(&c);
 }
@@ -896,7 +910,8 @@ static void test_never_bypass_takes_any_breadth_and_inspects_only_what_it_names(
     } cases[] = {
         {"0.0.0.0/0",
          {INS("52.96.1.1", NEVER, 0, "0.0.0.0/0"), INS("40.92.0.1:25", NEVER, 0, "0.0.0.0/0"),
-          INS("8.8.8.8:8443", NEVER, 0, "0.0.0.0/0"), BYP("[2603:1006::1]:443", 1, "2603:1006::/40"),
+          INS("8.8.8.8:8443", NEVER, 0, "0.0.0.0/0"),
+          BYP("[2603:1006::1]:443", 1, "2603:1006::/40"),
           BYP("outlook.office.com", 1, "outlook.office.com")}},
         {"::/0",
          {INS("[2603:1006::1]:443", NEVER, 0, "::/0"), INS("[2001:db8::1]:80", NEVER, 0, "::/0"),
@@ -931,10 +946,10 @@ static void test_never_bypass_takes_any_breadth_and_inspects_only_what_it_names(
    refuses what would never match. */
 static void test_also_bypass_refuses_what_never_bypass_accepts(void)
 {
-    static const char *const broad[] = {"*", "*.de", "foo*", "0.0.0.0/0", "::/0", "10.0.0.0/7",
-                                        "2600::/15"};
-    static const char *const never_bad[] = {"10.*", "52.96.*.*", "a..b", ".*", "0.0.0.0/33",
-                                            "::/129", "x_y.example"};
+    static const char *const broad[] = {"*",    "*.de",       "foo*",     "0.0.0.0/0",
+                                        "::/0", "10.0.0.0/7", "2600::/15"};
+    static const char *const never_bad[] = {"10.*",       "52.96.*.*", "a..b",       ".*",
+                                            "0.0.0.0/33", "::/129",    "x_y.example"};
 
     for (size_t i = 0; i < sizeof broad / sizeof broad[0]; i++) {
         struct o3b_config c;
@@ -1075,8 +1090,10 @@ static void test_tenant_pinning_covers_historical_star_inside_label_shapes(void)
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(b);
     for (size_t i = 0; i < 3; i++) {
-        struct o3b_set_spec spec = {.id = (long long)i + 1, .service_area = "SharePoint",
-                                    .category = "Optimize", .tcp_ports = "443",
+        struct o3b_set_spec spec = {.id = (long long)i + 1,
+                                    .service_area = "SharePoint",
+                                    .category = "Optimize",
+                                    .tcp_ports = "443",
                                     .required = true};
         CU_ASSERT_EQUAL(o3b_table_builder_add_set(b, &spec, NULL), 0);
         CU_ASSERT_EQUAL(o3b_table_builder_add_url(b, urls[i], strlen(urls[i]), NULL), 0);
@@ -1281,8 +1298,11 @@ static void fill_in(char *out, size_t size, const char *tmpl, const char *ns)
 static bool pin_row_holds(const struct o3b_policy *p, const struct pin_row *r, const char *ns)
 {
     char pattern[256], host[256];
-    struct o3b_set_spec spec = {.id = 7, .service_area = "SharePoint", .category = "Optimize",
-                                .tcp_ports = "25,80,443", .required = true};
+    struct o3b_set_spec spec = {.id = 7,
+                                .service_area = "SharePoint",
+                                .category = "Optimize",
+                                .tcp_ports = "25,80,443",
+                                .required = true};
     o3b_table_builder *b = o3b_table_builder_new();
     o3b_table *t = NULL;
     struct o3b_target target;
@@ -1316,30 +1336,36 @@ static void run_pin_rows(const struct o3b_policy *p, const struct pin_row *rows,
             CU_ASSERT_TRUE(pin_row_holds(p, &rows[i], namespaces[k]));
 }
 
-#define PIN_ROWS(p, rows, ns) \
+#define PIN_ROWS(p, rows, ns)                                                                      \
     run_pin_rows(p, rows, sizeof rows / sizeof rows[0], ns, sizeof ns / sizeof ns[0])
 
 static void test_tenant_pinning_holds_for_one_two_and_three_stars_over_every_namespace(void)
 {
-    static const char *const sharepoint[] = {"sharepoint.com", "sharepoint.us",
-                                             "sharepoint-mil.us", "sharepoint.de",
-                                             "sharepoint.cn"};
-    static const char *const routing[] = {"onmicrosoft.com", "mail.onmicrosoft.com",
-                                          "onmicrosoft.us", "mail.onmicrosoft.us",
-                                          "onmicrosoft.de", "onmschina.cn",
-                                          "partner.onmschina.cn"};
+    static const char *const sharepoint[] = {"sharepoint.com", "sharepoint.us", "sharepoint-mil.us",
+                                             "sharepoint.de", "sharepoint.cn"};
+    static const char *const routing[] = {
+        "onmicrosoft.com", "mail.onmicrosoft.com", "onmicrosoft.us",      "mail.onmicrosoft.us",
+        "onmicrosoft.de",  "onmschina.cn",         "partner.onmschina.cn"};
     static const char *const mx[] = {"mail.protection.outlook.com", "mail.protection.office365.us",
                                      "mail.protection.partner.outlook.cn"};
     static const char *const zoned[] = {"mx.microsoft", "usgovcloud-mx.microsoft"};
     static const struct pin_row sp_rows[] = {
-        {"*.@", "contoso.@", true},          {"*.@", "contoso-myfiles.@", true},
-        {"*.@", "evil.@", false},            {"*.@", "a.contoso.@", false},
-        {"**.@", "contoso-my.@", true},      {"**.@", "evil.@", false},
-        {"*.*.@", "contoso.x.@", false},     {"*-*.@", "contoso-files.@", true},
-        {"*-*.@", "evil-my.@", false},       {"x.*.@", "x.contoso.@", true},
-        {"x.*.@", "x.evil.@", false},        {"***.@", "contoso.@", true},
-        {"***.@", "evil-my.@", false},       {"*.*.*.@", "a.b.contoso.@", false},
-        {"c*n*s*.@", "contoso-my.@", true},  {"c*n*s*.@", "consevil.@", false},
+        {"*.@", "contoso.@", true},
+        {"*.@", "contoso-myfiles.@", true},
+        {"*.@", "evil.@", false},
+        {"*.@", "a.contoso.@", false},
+        {"**.@", "contoso-my.@", true},
+        {"**.@", "evil.@", false},
+        {"*.*.@", "contoso.x.@", false},
+        {"*-*.@", "contoso-files.@", true},
+        {"*-*.@", "evil-my.@", false},
+        {"x.*.@", "x.contoso.@", true},
+        {"x.*.@", "x.evil.@", false},
+        {"***.@", "contoso.@", true},
+        {"***.@", "evil-my.@", false},
+        {"*.*.*.@", "a.b.contoso.@", false},
+        {"c*n*s*.@", "contoso-my.@", true},
+        {"c*n*s*.@", "consevil.@", false},
         {"*-*-*.@", "contoso-my-files.@", false},
     };
     static const struct pin_row routing_rows[] = {
@@ -1358,18 +1384,23 @@ static void test_tenant_pinning_holds_for_one_two_and_three_stars_over_every_nam
         {"c*n*s*.@", "consevil.@", false},
     };
     static const struct pin_row mx_rows[] = {
-        {"*.@", "contoso-com.@", true},      {"*.@", "evil-com.@", false},
-        {"*.@", "contoso.@", false},         {"**.@", "contoso-com.@", true},
-        {"**.@", "x.contoso-com.@", false},  {"*.*.@", "a.contoso-com.@", false},
-        {"*-*.@", "contoso-com.@", true},    {"*-*.@", "evil-com.@", false},
+        {"*.@", "contoso-com.@", true},        {"*.@", "evil-com.@", false},
+        {"*.@", "contoso.@", false},           {"**.@", "contoso-com.@", true},
+        {"**.@", "x.contoso-com.@", false},    {"*.*.@", "a.contoso-com.@", false},
+        {"*-*.@", "contoso-com.@", true},      {"*-*.@", "evil-com.@", false},
         {"*-*-*.@", "contoso-com-x.@", false}, {"c*s*-*.@", "contoso-com.@", true},
     };
     static const struct pin_row zoned_rows[] = {
-        {"*.@", "contoso-com.o-v1.@", true}, {"*.@", "contoso-com.@", true},
-        {"*.@", "evil-com.o-v1.@", false},   {"*.@", "contoso-com.a.b.@", false},
-        {"*.@", "o-v1.@", false},            {"**.@", "contoso-com.z-v9.@", true},
-        {"*.*.@", "contoso-com.a-v1.@", true}, {"*.*.@", "evil-com.a-v1.@", false},
-        {"*-*.*.@", "contoso-com.b-v1.@", true}, {"*-*.*.@", "evil-com.b-v1.@", false},
+        {"*.@", "contoso-com.o-v1.@", true},
+        {"*.@", "contoso-com.@", true},
+        {"*.@", "evil-com.o-v1.@", false},
+        {"*.@", "contoso-com.a.b.@", false},
+        {"*.@", "o-v1.@", false},
+        {"**.@", "contoso-com.z-v9.@", true},
+        {"*.*.@", "contoso-com.a-v1.@", true},
+        {"*.*.@", "evil-com.a-v1.@", false},
+        {"*-*.*.@", "contoso-com.b-v1.@", true},
+        {"*-*.*.@", "evil-com.b-v1.@", false},
     };
     /* wider and narrower wildcards over a namespace: what the host names counts */
     static const struct pin_row others[] = {
@@ -1399,10 +1430,19 @@ static void test_tenant_pinning_holds_for_one_two_and_three_stars_over_every_nam
 
 static void test_tenant_names_are_dns_labels(void)
 {
-    static const char *const good[] = {"contoso", "Contoso", "a", "a-b", "x1",
-                                       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
-    static const char *const bad[] = {"", "-a", "a-", "a.b", "a_b", "a b", "*", "contoso.sharepoint.com",
-                                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+    static const char *const good[] = {
+        "contoso", "Contoso", "a",
+        "a-b",     "x1",      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+    static const char *const bad[] = {
+        "",
+        "-a",
+        "a-",
+        "a.b",
+        "a_b",
+        "a b",
+        "*",
+        "contoso.sharepoint.com",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
 
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         CU_ASSERT_TRUE(o3b_tenant_name_valid(good[i]));
@@ -1437,8 +1477,9 @@ static void test_decision_format_names_set_category_area_and_match(void)
         {"example.com", "inspect; reason=not-listed"},
         {"x.mail.protection.outlook.com:443", "bypass; set=9; category=Allow; area=Exchange; "
                                               "match=*.protection.outlook.com"},
-        {"x.mail.protection.outlook.com:8443", "inspect; reason=port; set=10; category=Allow; "
-                                               "area=Exchange; match=*.mail.protection.outlook.com"},
+        {"x.mail.protection.outlook.com:8443",
+         "inspect; reason=port; set=10; category=Allow; "
+         "area=Exchange; match=*.mail.protection.outlook.com"},
         {"www.office.com", "inspect; reason=category; set=147; category=Default; area=Common; "
                            "match=*.office.com"},
         {"teams.microsoft.com",
@@ -1481,8 +1522,8 @@ static void test_reason_names_and_texts_are_distinct(void)
     for (int i = 0; i < O3B_R_COUNT; i++) {
         const char *name = o3b_reason_name((enum o3b_reason)i);
         /* a token that can go into a header value as is */
-        CU_ASSERT_TRUE(name[0] != '\0' && strspn(name, "abcdefghijklmnopqrstuvwxyz-") ==
-                                              strlen(name));
+        CU_ASSERT_TRUE(name[0] != '\0' &&
+                       strspn(name, "abcdefghijklmnopqrstuvwxyz-") == strlen(name));
         CU_ASSERT_TRUE(strlen(o3b_reason_text((enum o3b_reason)i)) > 20);
         for (int k = 0; k < i; k++)
             CU_ASSERT_STRING_NOT_EQUAL(o3b_reason_name((enum o3b_reason)i),
@@ -1598,8 +1639,8 @@ static bool corpus_mismatch(unsigned lineno, const char *want, const char *mode,
     char got[512];
 
     o3b_decision_format(d, got, sizeof got);
-    fprintf(stderr, "\n  hostile-targets.tsv:%u: expected %s (%s), got '%s'\n", lineno, want,
-            mode, got);
+    fprintf(stderr, "\n  hostile-targets.tsv:%u: expected %s (%s), got '%s'\n", lineno, want, mode,
+            got);
     return false;
 }
 
@@ -1619,8 +1660,7 @@ static bool corpus_row(unsigned lineno, struct corpus_row *r, const char *malfor
         fprintf(stderr, "\n  hostile-targets.tsv:%u: %s\n", lineno, malformed);
         return false;
     }
-    st = o3b_target_parse(r->bufs[0], (size_t)r->line_len, r->hosts, r->host_lens, r->n_hosts,
-                          &t);
+    st = o3b_target_parse(r->bufs[0], (size_t)r->line_len, r->hosts, r->host_lens, r->n_hosts, &t);
     o3b_decide(real(WW), dflt(), &t, st, &d);
     cr->bypassed += d.verdict == O3B_BYPASS;
     if (decrypted ? d.verdict != O3B_INSPECT || d.reason != O3B_R_DECRYPTED

@@ -28,7 +28,8 @@
 #include "o365bypass/refresher.h"
 #include "o365bypass/store.h"
 #include "unit.h"
-#include "feed.h"
+
+#include "feed.h" /* after unit.h: it uses its helpers */
 
 #define FILE_A O3B_TEST_DATA "/worldwide-2025-11-14.json"
 #define FILE_B O3B_TEST_DATA "/worldwide-noipv6-post-2025-11-14.json"
@@ -132,8 +133,8 @@ static void forget_requests(void)
 /* Field of log entry `i` ("path", "query"), or "(absent)". */
 static const char *req_field(const cJSON *log, int i, const char *name)
 {
-    const char *v = cJSON_GetStringValue(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(log, i), name));
+    const char *v =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(log, i), name));
 
     return v ? v : "(absent)";
 }
@@ -191,12 +192,12 @@ static void apply(struct o3b_config *cfg, const char *name, const char *const *a
  * = the worldwide file), then `extra` settings, then the refresher with its
  * first run due at T0.
  */
-static bool fixture_open_in(struct fixture *f, const char *cache_dir,
-                            const struct setting *extra, size_t n_extra)
+static bool fixture_open_in(struct fixture *f, const char *cache_dir, const struct setting *extra,
+                            size_t n_extra)
 {
     const struct setting base[] = {
-        {"ServiceURL", {feed_base, NULL}},   {"ConnectTimeout", {"2", NULL}},
-        {"FetchTimeout", {"2", NULL}},       {"RefreshInterval", {"3600", NULL}},
+        {"ServiceURL", {feed_base, NULL}}, {"ConnectTimeout", {"2", NULL}},
+        {"FetchTimeout", {"2", NULL}},     {"RefreshInterval", {"3600", NULL}},
         {"SeedFile", {FILE_A, NULL}},
     };
     o3b_err err;
@@ -535,9 +536,9 @@ static void test_table_fetched_with_other_parameters_is_fetched_again(void)
 /* ---- faults: nothing new returned, the cache file untouched ------------------------- */
 
 struct fault_case {
-    const char *control;            /* /_control query, after version=VERSION_B */
+    const char *control; /* /_control query, after version=VERSION_B */
     enum o3b_refresh_outcome want;
-    bool asks_endpoints;            /* did the run get as far as /endpoints? */
+    bool asks_endpoints; /* did the run get as far as /endpoints? */
 };
 
 static const struct fault_case fault_cases[] = {

@@ -135,8 +135,8 @@ static void check_board(struct o3b_shared *s, struct board *b,
 static void test_parked_outcomes_are_drained_exactly_once_by_concurrent_processes(void)
 {
     unsigned long parked[O3B_REFRESH_OUTCOME_COUNT];
-    struct board *b = mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                           -1, 0);
+    struct board *b =
+        mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     struct o3b_shared *s = o3b_shared_new(NULL);
     pid_t pids[DRAINERS];
 

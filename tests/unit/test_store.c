@@ -232,7 +232,7 @@ static void test_a_raw_seed_is_of_the_instance_its_file_name_names(void)
         {"endpoints-china.json", "Worldwide", false},
         {"endpoints-china.json", "China", true},
         {"endpoints-usgovdod.json", "USGovDoD", true},
-        {"endpoints-mars.json", "China", true},  /* names no instance: the configured one */
+        {"endpoints-mars.json", "China", true}, /* names no instance: the configured one */
         {"custom-seed.json", "China", true},
         {"endpoints-china.json.bak", "Worldwide", true},
     };
@@ -489,10 +489,11 @@ static void test_without_cache_dir_nothing_is_saved(void)
 
 static void test_status_file_round_trip(void)
 {
-    struct o3b_refresh_status out = {
-        .last_attempt = 1763100000, .last_success = 1763096400, .next_due = 1763103600,
-        .result = "failed: GET http://x/ \"quoted\" \\ and a\nnewline",
-        .client_request_id = "0f8fad5b-d9cb-469f-a165-70867728950e"};
+    struct o3b_refresh_status out = {.last_attempt = 1763100000,
+                                     .last_success = 1763096400,
+                                     .next_due = 1763103600,
+                                     .result = "failed: GET http://x/ \"quoted\" \\ and a\nnewline",
+                                     .client_request_id = "0f8fad5b-d9cb-469f-a165-70867728950e"};
     struct o3b_refresh_status in;
     struct fixture f;
     char path[256];

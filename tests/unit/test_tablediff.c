@@ -120,10 +120,15 @@ static bool counts_equal(const struct o3b_diff_counts *got, const struct o3b_dif
  *     changed in any set both files have.
  */
 static const struct o3b_diff_counts ww_forward = {
-    .sets_added = 1, .sets_removed = 2, .sets_changed = 12,
-    .hosts_added = 0, .hosts_removed = 2,
-    .patterns_added = 2, .patterns_removed = 5,
-    .cidrs_added = 0, .cidrs_removed = 78,
+    .sets_added = 1,
+    .sets_removed = 2,
+    .sets_changed = 12,
+    .hosts_added = 0,
+    .hosts_removed = 2,
+    .patterns_added = 2,
+    .patterns_removed = 5,
+    .cidrs_added = 0,
+    .cidrs_removed = 78,
 };
 
 static void test_diff_of_the_real_worldwide_versions_counts_exactly(void)
@@ -145,10 +150,15 @@ static void test_diff_of_the_real_worldwide_versions_counts_exactly(void)
 static void test_diff_backwards_swaps_added_and_removed(void)
 {
     static const struct o3b_diff_counts backward = {
-        .sets_added = 2, .sets_removed = 1, .sets_changed = 12,
-        .hosts_added = 2, .hosts_removed = 0,
-        .patterns_added = 5, .patterns_removed = 2,
-        .cidrs_added = 78, .cidrs_removed = 0,
+        .sets_added = 2,
+        .sets_removed = 1,
+        .sets_changed = 12,
+        .hosts_added = 2,
+        .hosts_removed = 0,
+        .patterns_added = 5,
+        .patterns_removed = 2,
+        .cidrs_added = 78,
+        .cidrs_removed = 0,
     };
     o3b_table *older = load(WW_FILE), *later = load(WW_LATER_FILE);
     struct o3b_diff_counts got;
@@ -170,7 +180,8 @@ static void test_diff_report_lines_name_each_change(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(before);
     CU_ASSERT_PTR_NOT_NULL_FATAL(after);
     o3b_table_diff(before, after, &got, keep_line, &l);
-    CU_ASSERT_TRUE(has_line(&l, "- set 33 (SharePoint, Default, optional, tcp '443'): 3 urls, 0 ips"));
+    CU_ASSERT_TRUE(
+        has_line(&l, "- set 33 (SharePoint, Default, optional, tcp '443'): 3 urls, 0 ips"));
     CU_ASSERT_TRUE(has_line(&l, "- set 33: url *.search.production.emea.trafficmanager.net"));
     CU_ASSERT_TRUE(has_line(&l, "- set 105 (Common, Default, optional, tcp '443'): 1 urls, 0 ips"));
     CU_ASSERT_TRUE(has_line(&l, "- set 105: url www.acompli.com"));
@@ -223,15 +234,18 @@ static void test_identical_content_gives_zero_and_no_line(void)
 
 static void test_the_same_sets_in_another_order_and_spelling_are_no_change(void)
 {
-    o3b_table *a = load_text(
-        "[{\"id\": 1, \"serviceArea\": \"Exchange\", \"category\": \"Optimize\", \"required\": true,"
-        " \"tcpPorts\": \"443\", \"urls\": [\"a.example.com\", \"*.b.example.com\"],"
-        " \"ips\": [\"192.0.2.0/24\", \"2001:db8::/32\"]},"
-        " {\"id\": 2, \"serviceArea\": \"Common\", \"category\": \"Default\", \"required\": false}]");
+    o3b_table *a =
+        load_text("[{\"id\": 1, \"serviceArea\": \"Exchange\", \"category\": \"Optimize\", "
+                  "\"required\": true,"
+                  " \"tcpPorts\": \"443\", \"urls\": [\"a.example.com\", \"*.b.example.com\"],"
+                  " \"ips\": [\"192.0.2.0/24\", \"2001:db8::/32\"]},"
+                  " {\"id\": 2, \"serviceArea\": \"Common\", \"category\": \"Default\", "
+                  "\"required\": false}]");
     o3b_table *b = load_text(
         "[{\"id\": 2, \"serviceArea\": \"Common\", \"category\": \"Default\", \"required\": false,"
         " \"notes\": null},"
-        " {\"id\": 1, \"serviceArea\": \"Exchange\", \"category\": \"Optimize\", \"required\": true,"
+        " {\"id\": 1, \"serviceArea\": \"Exchange\", \"category\": \"Optimize\", \"required\": "
+        "true,"
         " \"tcpPorts\": \"443\", \"urls\": [\"*.B.example.com.\", \"A.example.com\"],"
         " \"ips\": [\"2001:0db8:0::/32\", \"192.0.2.7/24\"]}]");
     struct o3b_diff_counts got;
@@ -263,9 +277,9 @@ static void test_diff_against_nothing_lists_every_set(void)
 
 /* ---- one field at a time -------------------------------------------------------------- */
 
-#define BEFORE_SET                                                                          \
-    "[{\"id\": 7, \"serviceArea\": \"Exchange\", \"category\": \"Allow\", \"required\": true, " \
-    "\"tcpPorts\": \"443\", \"udpPorts\": \"443\", \"expressRoute\": false, \"notes\": \"n\", " \
+#define BEFORE_SET                                                                                 \
+    "[{\"id\": 7, \"serviceArea\": \"Exchange\", \"category\": \"Allow\", \"required\": true, "    \
+    "\"tcpPorts\": \"443\", \"udpPorts\": \"443\", \"expressRoute\": false, \"notes\": \"n\", "    \
     "\"urls\": [\"a.example.com\", \"*.b.example.com\"], \"ips\": [\"192.0.2.0/24\"]}]"
 
 static void test_each_field_change_is_one_changed_set_with_one_line(void)
@@ -274,7 +288,8 @@ static void test_each_field_change_is_one_changed_set_with_one_line(void)
         const char *after;
         const char *line;
     } rows[] = {
-        {"[{\"id\": 7, \"serviceArea\": \"Exchange\", \"category\": \"Optimize\", \"required\": true, "
+        {"[{\"id\": 7, \"serviceArea\": \"Exchange\", \"category\": \"Optimize\", \"required\": "
+         "true, "
          "\"tcpPorts\": \"443\", \"udpPorts\": \"443\", \"expressRoute\": false, \"notes\": \"n\", "
          "\"urls\": [\"a.example.com\", \"*.b.example.com\"], \"ips\": [\"192.0.2.0/24\"]}]",
          "~ set 7: category 'Allow' -> 'Optimize'"},
@@ -282,12 +297,14 @@ static void test_each_field_change_is_one_changed_set_with_one_line(void)
          "\"tcpPorts\": \"443\", \"udpPorts\": \"443\", \"expressRoute\": false, \"notes\": \"n\", "
          "\"urls\": [\"a.example.com\", \"*.b.example.com\"], \"ips\": [\"192.0.2.0/24\"]}]",
          "~ set 7: serviceArea 'Exchange' -> 'Common'"},
-        {"[{\"id\": 7, \"serviceArea\": \"Exchange\", \"category\": \"Allow\", \"required\": false, "
+        {"[{\"id\": 7, \"serviceArea\": \"Exchange\", \"category\": \"Allow\", \"required\": "
+         "false, "
          "\"tcpPorts\": \"443\", \"udpPorts\": \"443\", \"expressRoute\": false, \"notes\": \"n\", "
          "\"urls\": [\"a.example.com\", \"*.b.example.com\"], \"ips\": [\"192.0.2.0/24\"]}]",
          "~ set 7: required 'true' -> 'false'"},
         {"[{\"id\": 7, \"serviceArea\": \"Exchange\", \"category\": \"Allow\", \"required\": true, "
-         "\"tcpPorts\": \"80,443\", \"udpPorts\": \"443\", \"expressRoute\": false, \"notes\": \"n\", "
+         "\"tcpPorts\": \"80,443\", \"udpPorts\": \"443\", \"expressRoute\": false, \"notes\": "
+         "\"n\", "
          "\"urls\": [\"a.example.com\", \"*.b.example.com\"], \"ips\": [\"192.0.2.0/24\"]}]",
          "~ set 7: tcpPorts '443' -> '80,443'"},
         {"[{\"id\": 7, \"serviceArea\": \"Exchange\", \"category\": \"Allow\", \"required\": true, "
@@ -342,11 +359,14 @@ static void test_item_counts_separate_hosts_patterns_and_prefixes(void)
     o3b_table *after = load_text(
         "[{\"id\": 7, \"serviceArea\": \"Exchange\", \"category\": \"Allow\", \"required\": true, "
         "\"tcpPorts\": \"443\", \"udpPorts\": \"443\", \"expressRoute\": false, \"notes\": \"n\", "
-        "\"urls\": [\"x.example.com\", \"y.example.com\", \"*.b.example.com\", \"*c.example.com\"], "
+        "\"urls\": [\"x.example.com\", \"y.example.com\", \"*.b.example.com\", "
+        "\"*c.example.com\"], "
         "\"ips\": [\"2001:db8::/32\", \"198.51.100.0/24\", \"192.0.2.0/24\"]}]");
-    static const struct o3b_diff_counts want = {
-        .sets_changed = 1, .hosts_added = 2, .hosts_removed = 1, .patterns_added = 1,
-        .cidrs_added = 2};
+    static const struct o3b_diff_counts want = {.sets_changed = 1,
+                                                .hosts_added = 2,
+                                                .hosts_removed = 1,
+                                                .patterns_added = 1,
+                                                .cidrs_added = 2};
     struct o3b_diff_counts got;
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(before);

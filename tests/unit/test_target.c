@@ -12,11 +12,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "corpus.h"
 #include "o365bypass/cidr.h"
 #include "o365bypass/target.h"
-#include "corpus.h"
 #include "unit.h"
-
 
 enum { N = O3B_KIND_NAME, V4 = O3B_KIND_IPV4, V6 = O3B_KIND_IPV6 };
 enum { ABS = O3B_FORM_ABSOLUTE, CON = O3B_FORM_CONNECT, ORI = O3B_FORM_ORIGIN };
@@ -34,7 +33,9 @@ struct spec {
 };
 
 #define OK O3B_TARGET_OK
+// clang-format off
 #define NH {NULL}
+// clang-format on
 
 static bool seen_status[O3B_TARGET_STATUS_COUNT];
 
@@ -56,9 +57,8 @@ static bool outcome_matches(const struct spec *s, enum o3b_target_status st,
         return false;
     if (st != OK || s->host == NULL)
         return true;
-    return strcmp(t->host, s->host) == 0 && t->host_len == strlen(s->host) &&
-           t->port == s->port && t->kind == s->kind && t->form == s->form &&
-           t->scheme == s->scheme;
+    return strcmp(t->host, s->host) == 0 && t->host_len == strlen(s->host) && t->port == s->port &&
+           t->kind == s->kind && t->form == s->form && t->scheme == s->scheme;
 }
 
 /* Run one spec; on a mismatch say which one and what came out. */
@@ -84,16 +84,17 @@ static bool run_spec(const struct spec *s)
     return false;
 }
 
-#define RUN_SPECS(table)                                      \
-    do {                                                      \
-        for (size_t i_ = 0; i_ < sizeof table / sizeof table[0]; i_++) \
-            CU_ASSERT_TRUE(run_spec(&table[i_]));             \
+#define RUN_SPECS(table)                                                                           \
+    do {                                                                                           \
+        for (size_t i_ = 0; i_ < sizeof table / sizeof table[0]; i_++)                             \
+            CU_ASSERT_TRUE(run_spec(&table[i_]));                                                  \
     } while (0)
 
 /* ---- accepted forms and default ports ------------------------------------ */
 
 static void test_parse_accepts_absolute_form_http_and_https(void)
 {
+    // clang-format off
     static const struct spec specs[] = {
         {"GET http://outlook.office.com/ HTTP/1.1", NH, OK, "outlook.office.com", 80, N, ABS, HTTP},
         {"GET https://outlook.office.com/owa/ HTTP/1.1", NH, OK, "outlook.office.com", 443, N, ABS, HTTPS},
@@ -108,11 +109,13 @@ static void test_parse_accepts_absolute_form_http_and_https(void)
         {"get http://outlook.office.com/ HTTP/1.1", NH, OK, "outlook.office.com", 80, N, ABS, HTTP},
         {"GET http://outlook.office.com:1/ HTTP/2.0", NH, OK, "outlook.office.com", 1, N, ABS, HTTP},
     };
+    // clang-format on
     RUN_SPECS(specs);
 }
 
 static void test_parse_accepts_connect_authority(void)
 {
+    // clang-format off
     static const struct spec specs[] = {
         {"CONNECT outlook.office.com:443 HTTP/1.1", NH, OK, "outlook.office.com", 443, N, CON, NONE},
         {"CONNECT Outlook.Office365.COM.:993 HTTP/1.1", NH, OK, "outlook.office365.com", 993, N, CON, NONE},
@@ -121,11 +124,13 @@ static void test_parse_accepts_connect_authority(void)
         {"CONNECT [2603:1006:0:0::ABCD]:80 HTTP/1.1", NH, OK, "2603:1006::abcd", 80, V6, CON, NONE},
         {"CONNECT x.sharepoint.com:443 HTTP/1.1", {"x.sharepoint.com:443"}, OK, "x.sharepoint.com", 443, N, CON, NONE},
     };
+    // clang-format on
     RUN_SPECS(specs);
 }
 
 static void test_parse_accepts_origin_form_with_one_host(void)
 {
+    // clang-format off
     static const struct spec specs[] = {
         {"GET / HTTP/1.1", {"outlook.office.com"}, OK, "outlook.office.com", 80, N, ORI, HTTP},
         {"GET /owa/?a=b HTTP/1.1", {"Outlook.Office.Com.:8080"}, OK, "outlook.office.com", 8080, N, ORI, HTTP},
@@ -134,11 +139,13 @@ static void test_parse_accepts_origin_form_with_one_host(void)
         {"GET / HTTP/1.1", {"52.96.1.1"}, OK, "52.96.1.1", 80, V4, ORI, HTTP},
         {"GET / HTTP/1.1", {"[2603:1006::1]:443"}, OK, "2603:1006::1", 443, V6, ORI, HTTP},
     };
+    // clang-format on
     RUN_SPECS(specs);
 }
 
 static void test_parse_applies_scheme_default_ports(void)
 {
+    // clang-format off
     static const struct spec specs[] = {
         /* http 80, https 443, origin-form 80; a Host without port means the same */
         {"GET http://a.sharepoint.com/ HTTP/1.1", {"a.sharepoint.com"}, OK, "a.sharepoint.com", 80, N, ABS, HTTP},
@@ -149,6 +156,7 @@ static void test_parse_applies_scheme_default_ports(void)
         /* CONNECT: a Host without port stands for the CONNECT's own port */
         {"CONNECT a.sharepoint.com:443 HTTP/1.1", {"a.sharepoint.com"}, OK, "a.sharepoint.com", 443, N, CON, NONE},
     };
+    // clang-format on
     RUN_SPECS(specs);
 }
 
@@ -158,6 +166,7 @@ static void test_parse_applies_scheme_default_ports(void)
    is still domain fronting. */
 static void test_connect_host_without_port_is_the_connect_destination(void)
 {
+    // clang-format off
     static const struct spec specs[] = {
         {"CONNECT a.sharepoint.com:80 HTTP/1.1", {"a.sharepoint.com"}, OK, "a.sharepoint.com", 80, N, CON, NONE},
         {"CONNECT outlook.office365.com:993 HTTP/1.1", {"outlook.office365.com"}, OK, "outlook.office365.com", 993, N, CON, NONE},
@@ -172,6 +181,7 @@ static void test_connect_host_without_port_is_the_connect_destination(void)
         /* http keeps the scheme's default: a Host without port is port 80 */
         {"GET http://a.sharepoint.com:8080/ HTTP/1.1", {"a.sharepoint.com"}, O3B_TARGET_HOST_MISMATCH, NULL, 0, 0, 0, 0},
     };
+    // clang-format on
     RUN_SPECS(specs);
 }
 
@@ -238,6 +248,7 @@ static void test_parse_fills_ip_address_bytes(void)
 
 static void test_host_header_must_agree_with_url(void)
 {
+    // clang-format off
     static const struct spec specs[] = {
         {"GET http://outlook.office.com/ HTTP/1.1", {"OUTLOOK.office.com."}, OK, "outlook.office.com", 80, N, ABS, HTTP},
         {"GET http://outlook.office.com./ HTTP/1.1", {"outlook.office.com"}, OK, "outlook.office.com", 80, N, ABS, HTTP},
@@ -254,28 +265,33 @@ static void test_host_header_must_agree_with_url(void)
         {"CONNECT [2603:1006::1]:443 HTTP/1.1", {"[2603:1006::2]:443"}, O3B_TARGET_HOST_MISMATCH, NULL, 0, 0, 0, 0},
         {"GET http://a.sharepoint.com/ HTTP/1.1", {"b.sharepoint.com"}, O3B_TARGET_HOST_MISMATCH, NULL, 0, 0, 0, 0},
     };
+    // clang-format on
     RUN_SPECS(specs);
 }
 
 static void test_parse_refuses_more_than_one_host_header(void)
 {
+    // clang-format off
     static const struct spec specs[] = {
         {"GET / HTTP/1.1", {"outlook.office.com", "outlook.office.com"}, O3B_TARGET_DUPLICATE_HOST, NULL, 0, 0, 0, 0},
         {"GET / HTTP/1.1", {"outlook.office.com", "evil.example"}, O3B_TARGET_DUPLICATE_HOST, NULL, 0, 0, 0, 0},
         {"GET http://outlook.office.com/ HTTP/1.1", {"outlook.office.com", ""}, O3B_TARGET_DUPLICATE_HOST, NULL, 0, 0, 0, 0},
         {"CONNECT a.b:443 HTTP/1.1", {"a.b:443", "a.b:443", "a.b:443"}, O3B_TARGET_DUPLICATE_HOST, NULL, 0, 0, 0, 0},
     };
+    // clang-format on
     RUN_SPECS(specs);
 }
 
 static void test_parse_requires_host_for_origin_form_only(void)
 {
+    // clang-format off
     static const struct spec specs[] = {
         {"GET / HTTP/1.1", NH, O3B_TARGET_NO_HOST, NULL, 0, 0, 0, 0},
         {"GET //outlook.office.com/ HTTP/1.0", NH, O3B_TARGET_NO_HOST, NULL, 0, 0, 0, 0},
         {"GET http://outlook.office.com/ HTTP/1.0", NH, OK, "outlook.office.com", 80, N, ABS, HTTP},
         {"CONNECT outlook.office.com:443 HTTP/1.0", NH, OK, "outlook.office.com", 443, N, CON, NONE},
     };
+    // clang-format on
     RUN_SPECS(specs);
 }
 
@@ -295,6 +311,7 @@ static void test_parse_refuses_empty_host_header_as_bad_host(void)
 
 static void test_parse_refuses_malformed_request_lines(void)
 {
+    // clang-format off
     static const struct spec specs[] = {
         {"", NH, O3B_TARGET_BAD_REQUEST_LINE, NULL, 0, 0, 0, 0},
         {"GET", NH, O3B_TARGET_BAD_REQUEST_LINE, NULL, 0, 0, 0, 0},
@@ -313,6 +330,7 @@ static void test_parse_refuses_malformed_request_lines(void)
         {"GETGETGETGETGETGETGETGETGETGETGET http://a.b/ HTTP/1.1", NH, O3B_TARGET_BAD_REQUEST_LINE, NULL, 0, 0, 0, 0},
         {"GETGETGETGETGETGETGETGETGETGETGE http://a.b/ HTTP/1.1", NH, OK, "a.b", 80, N, ABS, HTTP},
     };
+    // clang-format on
     RUN_SPECS(specs);
 }
 
@@ -338,6 +356,7 @@ static void test_parse_examines_exactly_the_given_lengths(void)
 
 static void test_parse_refuses_unsupported_forms(void)
 {
+    // clang-format off
     static const struct spec specs[] = {
         {"OPTIONS * HTTP/1.1", {"outlook.office.com"}, O3B_TARGET_UNSUPPORTED_FORM, NULL, 0, 0, 0, 0},
         {"CONNECT / HTTP/1.1", {"outlook.office.com:443"}, O3B_TARGET_UNSUPPORTED_FORM, NULL, 0, 0, 0, 0},
@@ -351,6 +370,7 @@ static void test_parse_refuses_unsupported_forms(void)
         {"GET http:outlook.office.com HTTP/1.1", NH, O3B_TARGET_UNSUPPORTED_FORM, NULL, 0, 0, 0, 0},
         {"GET mailto:a@outlook.office.com HTTP/1.1", NH, O3B_TARGET_UNSUPPORTED_FORM, NULL, 0, 0, 0, 0},
     };
+    // clang-format on
     RUN_SPECS(specs);
 }
 
@@ -369,6 +389,7 @@ static void test_parse_refuses_schemes_other_than_http_and_https(void)
 
 static void test_parse_refuses_userinfo_everywhere(void)
 {
+    // clang-format off
     static const struct spec specs[] = {
         {"GET http://outlook.office.com@evil.example/ HTTP/1.1", NH, O3B_TARGET_USERINFO, NULL, 0, 0, 0, 0},
         {"GET http://evil@outlook.office.com/ HTTP/1.1", NH, O3B_TARGET_USERINFO, NULL, 0, 0, 0, 0},
@@ -378,11 +399,13 @@ static void test_parse_refuses_userinfo_everywhere(void)
         {"GET / HTTP/1.1", {"evil@outlook.office.com"}, O3B_TARGET_USERINFO, NULL, 0, 0, 0, 0},
         {"GET http://outlook.office.com/ HTTP/1.1", {"u@outlook.office.com"}, O3B_TARGET_USERINFO, NULL, 0, 0, 0, 0},
     };
+    // clang-format on
     RUN_SPECS(specs);
 }
 
 static void test_parse_refuses_badly_formed_hosts(void)
 {
+    // clang-format off
     static const struct spec specs[] = {
         {"GET http:/// HTTP/1.1", NH, O3B_TARGET_BAD_HOST, NULL, 0, 0, 0, 0},
         {"GET http://:80/ HTTP/1.1", NH, O3B_TARGET_BAD_HOST, NULL, 0, 0, 0, 0},
@@ -399,6 +422,7 @@ static void test_parse_refuses_badly_formed_hosts(void)
         {"GET / HTTP/1.1", {"outlook.office.com/path"}, O3B_TARGET_BAD_HOST, NULL, 0, 0, 0, 0},
         {"CONNECT xn--bcher-kva.sharepoint.com:443 HTTP/1.1", NH, OK, "xn--bcher-kva.sharepoint.com", 443, N, CON, NONE},
     };
+    // clang-format on
     RUN_SPECS(specs);
 }
 
@@ -468,6 +492,7 @@ static void test_parse_refuses_unsafe_ipv6_literals(void)
 /* Documented choice: leading zeros are refused ("0443"). */
 static void test_parse_refuses_bad_ports(void)
 {
+    // clang-format off
     static const struct spec specs[] = {
         {"GET http://outlook.office.com:/ HTTP/1.1", NH, O3B_TARGET_BAD_PORT, NULL, 0, 0, 0, 0},
         {"GET http://outlook.office.com:0/ HTTP/1.1", NH, O3B_TARGET_BAD_PORT, NULL, 0, 0, 0, 0},
@@ -484,6 +509,7 @@ static void test_parse_refuses_bad_ports(void)
         {"GET / HTTP/1.1", {"outlook.office.com:65536"}, O3B_TARGET_BAD_PORT, NULL, 0, 0, 0, 0},
         {"GET / HTTP/1.1", {"outlook.office.com: 80"}, O3B_TARGET_BAD_PORT, NULL, 0, 0, 0, 0},
     };
+    // clang-format on
     RUN_SPECS(specs);
 }
 
@@ -497,7 +523,8 @@ static void test_status_names_are_distinct_tokens_with_texts(void)
 
         CU_ASSERT_PTR_NOT_NULL_FATAL(name);
         CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-        CU_ASSERT_TRUE(strlen(name) > 1 && strspn(name, "abcdefghijklmnopqrstuvwxyz-") == strlen(name));
+        CU_ASSERT_TRUE(strlen(name) > 1 &&
+                       strspn(name, "abcdefghijklmnopqrstuvwxyz-") == strlen(name));
         CU_ASSERT_TRUE(strlen(text) > 10);
         for (int j = 0; j < i; j++)
             CU_ASSERT_STRING_NOT_EQUAL(name, o3b_target_status_name((enum o3b_target_status)j));
@@ -632,12 +659,11 @@ static void test_specs_cover_every_status(void)
 #define CORPUS_MIN_ROWS 330
 
 static const char *const corpus_classes[] = {
-    "fronting", "userinfo", "lookalike", "dots", "case", "percent", "idn", "control", "long",
-    "ipv4-forms", "ipv6-forms", "port", "scheme", "connect", "duplicate-host", "long-line",
-    "plain-ok", "decrypted",
+    "fronting", "userinfo", "lookalike",      "dots",       "case",       "percent",
+    "idn",      "control",  "long",           "ipv4-forms", "ipv6-forms", "port",
+    "scheme",   "connect",  "duplicate-host", "long-line",  "plain-ok",   "decrypted",
 };
 #define N_CLASSES (sizeof corpus_classes / sizeof corpus_classes[0])
-
 
 static int class_index(const char *name)
 {
@@ -668,8 +694,8 @@ static bool parse_expectation(const char *col, struct expectation *e)
 
     if (strncmp(col, "ok ", 3) == 0) {
         e->status = OK;
-        return sscanf(col + 3, "%254s %u%c", e->host, &e->port, &extra) == 2 &&
-               e->port >= 1 && e->port <= 65535;
+        return sscanf(col + 3, "%254s %u%c", e->host, &e->port, &extra) == 2 && e->port >= 1 &&
+               e->port <= 65535;
     }
     e->status = status_by_name(col);
     return e->status > OK;
@@ -687,21 +713,18 @@ static bool row_fail(unsigned lineno, const char *why, const char *detail)
 }
 
 /* Run the request of one row and compare with column 2. */
-static bool check_outcome(unsigned lineno, const struct corpus_row *r,
-                          const struct expectation *e)
+static bool check_outcome(unsigned lineno, const struct corpus_row *r, const struct expectation *e)
 {
     struct o3b_target t;
     enum o3b_target_status st;
     char got[O3B_HOST_MAX + 64];
 
-    st = o3b_target_parse(r->bufs[0], (size_t)r->line_len, r->hosts, r->host_lens, r->n_hosts,
-                          &t);
+    st = o3b_target_parse(r->bufs[0], (size_t)r->line_len, r->hosts, r->host_lens, r->n_hosts, &t);
     if (st == OK)
         snprintf(got, sizeof got, "ok %s %u", t.host, t.port);
     else
         snprintf(got, sizeof got, "%s", o3b_target_status_name(st));
-    if ((int)st != e->status || (st == OK && (strcmp(t.host, e->host) != 0 ||
-                                              t.port != e->port ||
+    if ((int)st != e->status || (st == OK && (strcmp(t.host, e->host) != 0 || t.port != e->port ||
                                               t.host_len != strlen(t.host)))) {
         char why[O3B_HOST_MAX + 64];
         snprintf(why, sizeof why, "expected '%s', got", r->fields[1]);

@@ -30,13 +30,17 @@ static void test_the_namespaces_are_a_fixed_list_of_every_instance(void)
         const char *ns;
         enum o3b_tenant_ns kind;
     } want[] = {
-        {"sharepoint.com", O3B_TENANT_SHAREPOINT},   {"sharepoint-mil.us", O3B_TENANT_SHAREPOINT},
-        {"sharepoint.cn", O3B_TENANT_SHAREPOINT},    {"onmicrosoft.com", O3B_TENANT_ROUTING},
-        {"partner.onmschina.cn", O3B_TENANT_ROUTING}, {"mail.onmicrosoft.us", O3B_TENANT_ROUTING},
+        {"sharepoint.com", O3B_TENANT_SHAREPOINT},
+        {"sharepoint-mil.us", O3B_TENANT_SHAREPOINT},
+        {"sharepoint.cn", O3B_TENANT_SHAREPOINT},
+        {"onmicrosoft.com", O3B_TENANT_ROUTING},
+        {"partner.onmschina.cn", O3B_TENANT_ROUTING},
+        {"mail.onmicrosoft.us", O3B_TENANT_ROUTING},
         {"mail.protection.outlook.com", O3B_TENANT_MX},
         {"mail.protection.office365.us", O3B_TENANT_MX},
         {"mail.protection.partner.outlook.cn", O3B_TENANT_MX},
-        {"mx.microsoft", O3B_TENANT_MX_ZONED},      {"usgovcloud-mx.microsoft", O3B_TENANT_MX_ZONED},
+        {"mx.microsoft", O3B_TENANT_MX_ZONED},
+        {"usgovcloud-mx.microsoft", O3B_TENANT_MX_ZONED},
     };
     size_t n = o3b_tenant_namespace_count();
     enum o3b_tenant_ns kind;
@@ -92,10 +96,13 @@ static void test_the_literal_prefix_is_the_leading_labels_without_a_star(void)
         const char *pattern;
         size_t prefix;
     } rows[] = {
-        {"*.sharepoint.com", 0},        {"**.sharepoint.com", 0},
-        {"*-my.sharepoint.com", 0},     {"x*.sharepoint.com", 0},
+        {"*.sharepoint.com", 0},
+        {"**.sharepoint.com", 0},
+        {"*-my.sharepoint.com", 0},
+        {"x*.sharepoint.com", 0},
         {"autodiscover.*.onmicrosoft.com", 13},
-        {"a.b.*.*.onmicrosoft.com", 4}, {"a.b*.onmicrosoft.com", 2},
+        {"a.b.*.*.onmicrosoft.com", 4},
+        {"a.b*.onmicrosoft.com", 2},
         {"contoso.sharepoint.com", 22}, /* no star: every label (exact hosts are not pinned) */
     };
 
@@ -133,7 +140,7 @@ static void test_a_pattern_reaches_the_namespaces_its_literal_tail_touches(void)
         {"*.sharepointonline.com", 0},
         {"*.office.com", 0},
         {"contoso.sharepoint.com", KIND(SHAREPOINT)}, /* exact: the host's own namespace */
-        {"sharepoint.com", 0},                       /* the namespace itself names no tenant */
+        {"sharepoint.com", 0},                        /* the namespace itself names no tenant */
         {"outlook.office.com", 0},
         {"*", KIND(SHAREPOINT) | KIND(ROUTING) | KIND(MX) | KIND(MX_ZONED)},
     };
@@ -157,8 +164,8 @@ static void test_each_kind_has_its_tenant_forms(void)
 {
     static const char *const sp_yes[] = {"contoso", "contoso-my", "contoso-files",
                                          "contoso-myfiles", "fabrikam-my"};
-    static const char *const sp_no[] = {"", "evil", "contoso-admin", "contoso.my", "contosomy",
-                                        "a.contoso", "contoso-my-files", "Contoso"};
+    static const char *const sp_no[] = {"",          "evil",      "contoso-admin",    "contoso.my",
+                                        "contosomy", "a.contoso", "contoso-my-files", "Contoso"};
     static const char *const rt_yes[] = {"contoso", "contoso.mail", "contoso.partner"};
     static const char *const rt_no[] = {"contoso-my", "x.contoso", "contoso.mail.x", "evil.mail"};
 
@@ -248,8 +255,11 @@ static void test_sets_with_tenant_urls_pin_their_ip_literals(void)
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(b);
     for (size_t i = 0; i < 4; i++) {
-        struct o3b_set_spec spec = {.id = ids[i], .service_area = "Common", .category = cats[i],
-                                    .tcp_ports = "443", .required = true};
+        struct o3b_set_spec spec = {.id = ids[i],
+                                    .service_area = "Common",
+                                    .category = cats[i],
+                                    .tcp_ports = "443",
+                                    .required = true};
         CU_ASSERT_EQUAL(o3b_table_builder_add_set(b, &spec, NULL), 0);
         for (size_t u = 0; u < 2 && urls[i][u]; u++)
             CU_ASSERT_EQUAL(o3b_table_builder_add_url(b, urls[i][u], strlen(urls[i][u]), NULL), 0);
@@ -282,11 +292,13 @@ static void test_the_mx_label_of_a_mail_domain_or_of_an_mx_host(void)
         {"contoso-com.o-v1.mx.microsoft", "contoso-com"},
         {"contoso-com.usgovcloud-mx.microsoft", "contoso-com"},
     };
+    // clang-format off
     static const char *const bad[] = {
         "", "contoso", "a..b", "-a.com", "1.2.3.4", "*.contoso.com", "contoso.com/x",
         "x.y.mail.protection.outlook.com", "a.b.c.mx.microsoft",
         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbb.com", /* 68 */
     };
+    // clang-format on
     char label[O3B_LABEL_MAX + 1];
 
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
@@ -311,18 +323,17 @@ static void test_tenant_domain_directive_collects_labels_once(void)
                                    (const char *const[]){"Contoso.com,fabrikam.co.uk,", NULL},
                                    &err),
                     0);
-    CU_ASSERT_EQUAL(o3b_config_set(&c, "TenantDomain",
-                                   (const char *const[]){"contoso.com", "contoso-com.o-v1.mx.microsoft",
-                                                         NULL},
-                                   &err),
-                    0);
+    CU_ASSERT_EQUAL(
+        o3b_config_set(&c, "TenantDomain",
+                       (const char *const[]){"contoso.com", "contoso-com.o-v1.mx.microsoft", NULL},
+                       &err),
+        0);
     CU_ASSERT_EQUAL_FATAL(c.policy.n_domains, 2);
     CU_ASSERT_STRING_EQUAL(c.policy.domains[0], "contoso.com");
     CU_ASSERT_STRING_EQUAL(c.policy.mx_labels[0], "contoso-com");
     CU_ASSERT_STRING_EQUAL(c.policy.mx_labels[1], "fabrikam-co-uk");
-    CU_ASSERT_EQUAL(o3b_config_set(&c, "TenantDomain", (const char *const[]){"contoso", NULL},
-                                   &err),
-                    -1);
+    CU_ASSERT_EQUAL(
+        o3b_config_set(&c, "TenantDomain", (const char *const[]){"contoso", NULL}, &err), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "contoso"));
     CU_ASSERT_EQUAL(c.policy.n_domains, 2);
     o3b_config_release(&c);

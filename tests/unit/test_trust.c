@@ -145,7 +145,7 @@ static void test_the_public_suffix_list_is_loaded_from_libpsl(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(src, "libpsl "));
     CU_ASSERT_PTR_NULL(strstr(src, "(none"));
     CU_ASSERT_TRUE(o3b_public_suffix("co.uk"));
-    CU_ASSERT_TRUE(o3b_public_suffix("github.io"));      /* private section */
+    CU_ASSERT_TRUE(o3b_public_suffix("github.io")); /* private section */
     CU_ASSERT_FALSE(o3b_public_suffix("sharepoint.com"));
     CU_ASSERT_STRING_EQUAL(o3b_registrable_domain("a.b.cloud.microsoft"), "cloud.microsoft");
     CU_ASSERT_STRING_EQUAL(o3b_registrable_domain("x.partner.outlook.cn"), "outlook.cn");
@@ -168,6 +168,7 @@ static void test_every_real_table_and_the_seed_load_unchanged(void)
 
 static void test_microsoft_patterns_of_every_shape_pass(void)
 {
+    // clang-format off
     static const char *const ok[] = {
         "*.cloud.microsoft", "*.static.microsoft", "*cdn.onenote.net",
         "autodiscover.*.onmicrosoft.com", "*.sharepoint.com", "*.mx.microsoft",
@@ -175,6 +176,7 @@ static void test_microsoft_patterns_of_every_shape_pass(void)
         "*.usgovcloud.microsoft", "*.search.production.us.trafficmanager.net",
         "**.sharepoint.com", /* two stars: tenant pinning's business, not a refusal */
     };
+    // clang-format on
     o3b_err err;
 
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
@@ -233,9 +235,9 @@ static void test_a_refused_pattern_makes_the_whole_table_invalid_naming_set_and_
 static void test_short_prefixes_are_refused_and_the_bounds_pass(void)
 {
     static const char *const cases[][2] = {
-        {"3.0.0.0/8", "refused"},    {"34.0.0.0/8", "refused"},  {"34.0.0.0/11", "refused"},
-        {"34.0.0.0/12", "ok"},       {"2600::/16", "refused"},   {"2600::/27", "refused"},
-        {"2600::/28", "ok"},         {"40.96.0.0/13", "ok"},     {"2603:1063:6000::/35", "ok"},
+        {"3.0.0.0/8", "refused"}, {"34.0.0.0/8", "refused"}, {"34.0.0.0/11", "refused"},
+        {"34.0.0.0/12", "ok"},    {"2600::/16", "refused"},  {"2600::/27", "refused"},
+        {"2600::/28", "ok"},      {"40.96.0.0/13", "ok"},    {"2603:1063:6000::/35", "ok"},
     };
     char json[512];
     o3b_err err;
@@ -260,8 +262,8 @@ static void test_short_prefixes_are_refused_and_the_bounds_pass(void)
    would refuse it) lets that prefix through, and only that one. */
 static void test_a_short_prefix_passes_only_when_the_table_in_use_holds_exactly_it(void)
 {
-    struct o3b_set_spec spec = {.id = 9, .service_area = "Common", .category = "Allow",
-                                .required = true};
+    struct o3b_set_spec spec = {
+        .id = 9, .service_area = "Common", .category = "Allow", .required = true};
     o3b_table_builder *b = o3b_table_builder_new();
     o3b_table *in_use, *t;
     char json[512];
@@ -310,8 +312,8 @@ static void test_the_real_worldwide_update_passes_the_guard_under_every_policy(v
                 char line[512];
                 long n = o3b_grow_guard(a, b, &p, &r);
                 if (n != 0)
-                    fprintf(stderr, "\n    categories %#x areas %#x RequiredOnly %d: %s\n",
-                            cats, areas[k], req, o3b_grow_report_format(&r, line, sizeof line));
+                    fprintf(stderr, "\n    categories %#x areas %#x RequiredOnly %d: %s\n", cats,
+                            areas[k], req, o3b_grow_report_format(&r, line, sizeof line));
                 CU_ASSERT_EQUAL(n, 0);
                 tried++;
             }
@@ -437,14 +439,14 @@ static void test_a_domain_the_table_in_use_bypasses_needs_no_list_entry(void)
 
 static void test_the_microsoft_list_is_fixed_and_holds_no_third_party(void)
 {
-    static const char *const ms[] = {"microsoft.com", "office.com", "office.net", "office365.com",
-                                     "outlook.com", "sharepoint.com", "onmicrosoft.com",
-                                     "microsoftonline.com", "live.com", "windows.net",
-                                     "cloud.microsoft", "outlook.cn", "office365.us"};
-    static const char *const not_ms[] = {"digicert.com", "letsencrypt.org", "entrust.net",
-                                         "verisign.com", "akamaihd.net", "edgesuite.net",
-                                         "amazonaws.com", "azureedge.net", "trafficmanager.net",
-                                         "azure.com", "example.com", "github.io"};
+    static const char *const ms[] = {
+        "microsoft.com",   "office.com",      "office.net",          "office365.com", "outlook.com",
+        "sharepoint.com",  "onmicrosoft.com", "microsoftonline.com", "live.com",      "windows.net",
+        "cloud.microsoft", "outlook.cn",      "office365.us"};
+    static const char *const not_ms[] = {"digicert.com",  "letsencrypt.org", "entrust.net",
+                                         "verisign.com",  "akamaihd.net",    "edgesuite.net",
+                                         "amazonaws.com", "azureedge.net",   "trafficmanager.net",
+                                         "azure.com",     "example.com",     "github.io"};
 
     size_t n;
     const char *const *list = o3b_trust_microsoft_domains(&n);

@@ -38,11 +38,14 @@ struct o3b_unit_test {
     CU_TestFunc fn;
 };
 
-#define O3B_TEST(fn) { #fn, fn }
+#define O3B_TEST(fn)                                                                               \
+    {                                                                                              \
+#fn, fn                                                                                    \
+    }
 
 /* Register one suite: init/clean around it, setup before each test (any may be NULL). */
-static inline int o3b_unit_add_suite(const char *name, const struct o3b_unit_test *tests,
-                                     size_t n, CU_InitializeFunc init, CU_CleanupFunc clean,
+static inline int o3b_unit_add_suite(const char *name, const struct o3b_unit_test *tests, size_t n,
+                                     CU_InitializeFunc init, CU_CleanupFunc clean,
                                      CU_SetUpFunc setup)
 {
     CU_pSuite s = CU_add_suite_with_setup_and_teardown(name, init, clean, setup, NULL);
@@ -158,15 +161,15 @@ static inline int o3b_unit_run(void)
 
 /* main() of a test program: one suite, init/clean around it and setup before
    each test (NULL when not needed). */
-#define O3B_UNIT_MAIN_WITH(suite_name, table, init, clean, setup)                 \
-    int main(void)                                                                \
-    {                                                                             \
-        if (CU_initialize_registry() != CUE_SUCCESS)                              \
-            return EXIT_FAILURE;                                                  \
-        if (o3b_unit_add_suite(suite_name, table, sizeof table / sizeof table[0], \
-                               init, clean, setup))                               \
-            return EXIT_FAILURE;                                                  \
-        return o3b_unit_run();                                                    \
+#define O3B_UNIT_MAIN_WITH(suite_name, table, init, clean, setup)                                  \
+    int main(void)                                                                                 \
+    {                                                                                              \
+        if (CU_initialize_registry() != CUE_SUCCESS)                                               \
+            return EXIT_FAILURE;                                                                   \
+        if (o3b_unit_add_suite(suite_name, table, sizeof table / sizeof table[0], init, clean,     \
+                               setup))                                                             \
+            return EXIT_FAILURE;                                                                   \
+        return o3b_unit_run();                                                                     \
     }
 
 #define O3B_UNIT_MAIN(suite_name, table) O3B_UNIT_MAIN_WITH(suite_name, table, NULL, NULL, NULL)
