@@ -71,12 +71,9 @@ phase() {
 # ---- helpers: c-icap ------------------------------------------------------------
 
 module_lines() {
+    fixed_children "$CHILDREN" "$THREADS_PER_CHILD"
     CICAP_EXTRA=(
-        "StartServers $CHILDREN"
-        "MaxServers $CHILDREN"
-        "ThreadsPerChild $THREADS_PER_CHILD"
-        "MinSpareThreads 1"
-        "MaxSpareThreads $(( CHILDREN * THREADS_PER_CHILD ))"
+        "${FIXED_CHILDREN[@]}"
         "Service o365bypass $O3B_MODULE"
         "o365bypass.SeedFile $top_srcdir/module/data/endpoints-worldwide.json"
         "o365bypass.CacheDir $E2E_DIR/cache"

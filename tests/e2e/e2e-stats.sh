@@ -45,6 +45,7 @@ ATTRS='%{o365bypass_verdict}Sa %{o365bypass_reason}Sa %{o365bypass_set}Sa'
 ATTRS+=' %{o365bypass_category}Sa %{o365bypass_area}Sa %{o365bypass_match}Sa'
 
 e2e_init stats
+export O3B_TOOLS="$top_srcdir/tests/tools"
 T_START=$SECONDS
 
 # ---- the raw ICAP client -------------------------------------------------------
@@ -62,32 +63,15 @@ write_client() {
       round-robin over one connection per child; prints
       "row<TAB>pid<TAB>status<TAB>next-services<TAB>decision" per row
       (next-services: "empty", "absent" or the value)."""
+import os
 import socket
 import sys
 import time
 
 
-def read_head(sock):
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        data = sock.recv(4096)
-        if not data:
-            raise OSError("connection closed")
-        buf += data
-        if len(buf) > 65536:
-            raise OSError("response head too large")
-    head, rest = buf.split(b"\r\n\r\n", 1)
-    if rest:
-        raise OSError("unexpected bytes after the response head")
-    return head.decode("latin-1")
-
-
-def header(head, name):
-    for line in head.split("\r\n")[1:]:
-        key, sep, value = line.partition(":")
-        if sep and key.strip().lower() == name.lower():
-            return value.strip()
-    return None
+# the head reader and header parser of the other e2e tests' probe
+sys.path.insert(0, os.environ["O3B_TOOLS"])
+from icap_probe import header, read_head  # noqa: E402
 
 
 def options(sock, port):
@@ -364,9 +348,8 @@ start_instance() {
     shift 2
     mkdir -p "$E2E_DIR/$name-cache"
     O365_LOG="$E2E_DIR/$name.o365.log"
-    start_cicap \
-        "StartServers $CHILDREN" "MaxServers $CHILDREN" "ThreadsPerChild $THREADS_PER_CHILD" \
-        "MinSpareThreads 1" "MaxSpareThreads $(( CHILDREN * THREADS_PER_CHILD ))" \
+    fixed_children "$CHILDREN" "$THREADS_PER_CHILD"
+    start_cicap "${FIXED_CHILDREN[@]}" \
         "DebugLevel $level" \
         "LogFormat o365 \"%im %iu $ATTRS\"" \
         "AccessLog $O365_LOG o365" \

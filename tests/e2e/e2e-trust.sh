@@ -139,12 +139,8 @@ options_refresh_header() {
 
 mkdir -p "$E2E_DIR/cache" "$E2E_DIR/feeds"
 start_feed "$VERSION_A" "$FILE_A"
-start_cicap \
-    "StartServers $CHILDREN" \
-    "MaxServers $CHILDREN" \
-    "ThreadsPerChild $THREADS_PER_CHILD" \
-    "MinSpareThreads 1" \
-    "MaxSpareThreads $(( CHILDREN * THREADS_PER_CHILD ))" \
+fixed_children "$CHILDREN" "$THREADS_PER_CHILD"
+start_cicap "${FIXED_CHILDREN[@]}" \
     "Service o365bypass $O3B_MODULE" \
     "o365bypass.SeedFile $top_srcdir/module/data/endpoints-worldwide.json" \
     "o365bypass.CacheDir $E2E_DIR/cache" \

@@ -620,6 +620,15 @@ _cicap_remove_owned() {
     done < "$list"
 }
 
+# fixed_children N THREADS: the start_cicap lines for exactly N children of
+# THREADS threads each (c-icap never starts or stops one by itself, so
+# counters summed over children and "every child" checks are exact), into
+# the array FIXED_CHILDREN.
+fixed_children() {
+    FIXED_CHILDREN=("StartServers $1" "MaxServers $1" "ThreadsPerChild $2" "MinSpareThreads 1"
+        "MaxSpareThreads $(( $1 * $2 ))")
+}
+
 # start_cicap CONF_LINE...: write a c-icap.conf (echo service = the DLP
 # stand-in, plus the given lines), start `c-icap -N` (under valgrind with
 # E2E_VALGRIND=1), wait until echo answers OPTIONS (20 s; 180 s under

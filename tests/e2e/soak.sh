@@ -167,12 +167,8 @@ wrap_table "$FILE_A" "$VERSION_A" "$E2E_DIR/tables/$VERSION_A.json"
 wrap_table "$FILE_B" "$VERSION_B" "$E2E_DIR/tables/$VERSION_B.json"
 install_table "$VERSION_A"
 
-start_cicap \
-    "StartServers $CHILDREN" \
-    "MaxServers $CHILDREN" \
-    "ThreadsPerChild $THREADS_PER_CHILD" \
-    "MinSpareThreads 1" \
-    "MaxSpareThreads $(( CHILDREN * THREADS_PER_CHILD ))" \
+fixed_children "$CHILDREN" "$THREADS_PER_CHILD"
+start_cicap "${FIXED_CHILDREN[@]}" \
     "MaxRequestsPerChild 0" \
     "Service o365bypass $O3B_MODULE" \
     "o365bypass.SeedFile $top_srcdir/module/data/endpoints-worldwide.json" \

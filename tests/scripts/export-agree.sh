@@ -70,14 +70,8 @@ write_conf() {
 }
 mkdir -p "$tmp/cache"
 write_conf "$tmp/default.conf"
-write_conf "$tmp/policy.conf" \
-    "o365bypass.TenantName contoso" \
-    "o365bypass.TenantDomain contoso.com fabrikam-com01b.mail.protection.outlook.com" \
-    "o365bypass.NeverBypass *.evil.sharepoint.com, 52.96.0.1" \
-    "o365bypass.NeverBypass login.microsoftonline.com *.de *teams* 40.96.0.0/13" \
-    "o365bypass.AlsoBypass intranet.example.com, *.partner.example.net, 10.9.0.0/16" \
-    "o365bypass.BypassCategories Optimize Allow Default" \
-    "o365bypass.RequiredOnly on"
+mapfile -t pinning < "$src/tests/data/pinning-policy.conf"
+write_conf "$tmp/policy.conf" "${pinning[@]}"
 write_conf "$tmp/broad.conf" \
     "o365bypass.NeverBypass 0.0.0.0/0 ::/0 outlook*" \
     "o365bypass.TenantDomain contoso.com"

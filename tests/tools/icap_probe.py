@@ -23,6 +23,8 @@ import time
 
 
 def read_head(sock):
+    """The head of an ICAP answer without a body (OPTIONS, 204): anything
+    after it on the connection is a protocol error."""
     buf = b""
     while b"\r\n\r\n" not in buf:
         data = sock.recv(4096)
@@ -31,13 +33,16 @@ def read_head(sock):
         buf += data
         if len(buf) > 65536:
             raise OSError("response head too large")
-    return buf.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    if rest:
+        raise OSError("unexpected bytes after the response head")
+    return head.decode("latin-1")
 
 
 def header(head, name):
     for line in head.split("\r\n")[1:]:
-        key, _, value = line.partition(":")
-        if key.strip().lower() == name.lower():
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() == name.lower():
             return value.strip()
     return None
 
@@ -113,4 +118,5 @@ def main():
                     sys.argv[4:])
 
 
-main()
+if __name__ == "__main__":
+    main()
