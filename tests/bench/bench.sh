@@ -665,6 +665,7 @@ squid_run() {
     add_value "$key.p99" "$p99"
     add_value "$key.requests" "$req"
     add_value "$key.errors" "$(( err + non2xx ))"
+    add_value "$key.non2xx" "$non2xx"
     read -r -a b <<< "$before"; read -r -a a <<< "$after"
     add_value "$key.echo" "$(( a[0] - b[0] + a[1] - b[1] ))"
     add_value "$key.module" "$(( a[2] - b[2] + a[3] - b[3] ))"
@@ -747,14 +748,15 @@ fast_row() {
 }
 
 squid_notes() {
-    local kind mode req echo_n mod_n err
+    local kind mode req echo_n mod_n err non2xx
     for kind in get post; do
         for mode in "${SQUID_MODES[@]}"; do
             req=$(sum_values "squid.$kind.$mode.requests")
             echo_n=$(sum_values "squid.$kind.$mode.echo")
             mod_n=$(sum_values "squid.$kind.$mode.module")
             err=$(sum_values "squid.$kind.$mode.errors")
-            note "squid $kind $mode: $req requests, errors $err; ICAP transactions per request: module $(awk -v a="$mod_n" -v r="$req" 'BEGIN { printf "%.2f", r ? a / r : 0 }'), stand-in $(awk -v a="$echo_n" -v r="$req" 'BEGIN { printf "%.2f", r ? a / r : 0 }')"
+            non2xx=$(sum_values "squid.$kind.$mode.non2xx")
+            note "squid $kind $mode: $req requests, errors $err ($non2xx non-2xx answers, $(( err - non2xx )) socket errors/timeouts); ICAP transactions per request: module $(awk -v a="$mod_n" -v r="$req" 'BEGIN { printf "%.2f", r ? a / r : 0 }'), stand-in $(awk -v a="$echo_n" -v r="$req" 'BEGIN { printf "%.2f", r ? a / r : 0 }')"
         done
     done
     note "squid: wrk 1 thread, 8 connections (GET) / 4 (POST), ${SQUID_SECONDS}s per run, $SQUID_ROUNDS rounds, modes rotated; origin tests/bench/bench_origin (C, epoll) on $ORIGIN_ADDR:80; Squid access_log none; c-icap 2 children x 64 threads"
@@ -871,7 +873,7 @@ print_summary() {
 
 main() {
     BENCH_ROUNDS_TEXT="$ICAP_ROUNDS rounds x 3 kinds x 3 services x ${ICAP_SECONDS}s"
-    BENCH_SQUID_TEXT="$SQUID_ROUNDS rounds x 2 kinds x 4 modes x ${SQUID_SECONDS}s"
+    BENCH_SQUID_TEXT="$SQUID_ROUNDS rounds x 2 kinds x ${#SQUID_MODES[@]} modes x ${SQUID_SECONDS}s"
     bench_init
     print_header
     local part t0
