@@ -198,8 +198,19 @@ int o3b_trust_check_pattern(const char *pat, o3b_err *err)
 {
     const char *tail, *whole;
 
-    if (strchr(pat, '*') == NULL)
+    if (strchr(pat, '*') == NULL) {
+        /* An exact name covers one host, but no Microsoft endpoint is a
+           public suffix ("github.io", "co.uk"): a feed naming one is not
+           Microsoft's.  (Without a list there is nothing to compare.) */
+        if (suffix_list() != NULL && o3b_public_suffix(pat)) {
+            o3b_err_set(err,
+                        "'%s' is refused: the name is itself a public suffix, which no "
+                        "Microsoft endpoint is",
+                        pat);
+            return -1;
+        }
         return 0;
+    }
     if (suffix_list() == NULL) {
         o3b_err_set(err,
                     "'%s': no Public Suffix List is available (%s), so no pattern "

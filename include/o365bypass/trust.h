@@ -81,7 +81,9 @@ const char *const *o3b_trust_microsoft_domains(size_t *n);
 
 /* ---- outright refusals ------------------------------------------------------ */
 
-/* One normalized pattern (no '*': always fine).  Returns 0, or -1 with
+/* One normalized pattern: refused when its literal tail is a public
+   suffix, when a '*' lies inside its registrable domain, or (an exact
+   name) when the name itself is a public suffix.  Returns 0, or -1 with
    `err` saying why. */
 int o3b_trust_check_pattern(const char *pat, o3b_err *err);
 

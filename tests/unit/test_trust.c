@@ -201,6 +201,9 @@ static const char *const refused_patterns[][3] = {
     {"*cdn.co.uk", "inside the registrable domain", "'co.uk'"}, /* "evilcdn.co.uk" */
     {"*app.github.io", "inside the registrable domain", "'github.io'"},
     {"a*b.cloudapp.net", "inside the registrable domain", "'cloudapp.net'"},
+    {"github.io", "itself a public suffix", "'github.io'"}, /* exact names too */
+    {"co.uk", "itself a public suffix", "'co.uk'"},
+    {"azurewebsites.net", "itself a public suffix", "'azurewebsites.net'"},
 };
 
 static void test_public_suffix_tails_and_stars_inside_the_registrable_domain_are_refused(void)
