@@ -725,12 +725,15 @@ int o3b_config_set(struct o3b_config *c, const char *name, const char *const *ar
 
 int o3b_config_finish(struct o3b_config *c, o3b_err *err)
 {
+    c->finish_at = NULL;
     if (c->policy.categories == 0) {
         o3b_err_set(err, PREFIX "BypassCategories: no category left to bypass");
         return -1;
     }
-    if (check_service_url(c, err) != 0)
+    if (check_service_url(c, err) != 0) {
+        c->finish_at = c->service_url_at[0] ? c->service_url_at : NULL;
         return -1;
+    }
     return o3b_policy_finish(&c->policy, err);
 }
 
@@ -849,6 +852,8 @@ static int handle_line(struct reader *r, const char *path, unsigned lineno, char
         report_err(r, path, lineno, err.msg);
         return 1;
     }
+    if (strcasecmp(words[0], PREFIX "ServiceURL") == 0)
+        snprintf(r->c->service_url_at, sizeof r->c->service_url_at, "%s:%u", path, lineno);
     return 0;
 }
 

@@ -49,6 +49,10 @@ struct o3b_config {
     char *service_areas_param;   /* ServiceAreas as the web service wants it, or NULL = all */
     struct o3b_policy policy;    /* BypassCategories, ServiceAreas, RequiredOnly,
                                     NeverBypass, AlsoBypass, TenantName, TenantDomain */
+    char service_url_at[320];    /* "FILE:LINE" of the ServiceURL line the file
+                                    reader applied last, "" otherwise */
+    const char *finish_at;       /* after o3b_config_finish failed: "FILE:LINE" of the
+                                    line it names when known, else NULL */
 };
 
 enum o3b_directive_type {
@@ -111,7 +115,8 @@ int o3b_config_set(struct o3b_config *c, const char *name, const char *const *ar
 /* After the last directive: check what only the combination tells (a plain
    http:// ServiceURL needs a loopback host or AllowHttpServiceURL on, in
    any order of the lines; BypassCategories not empty) and freeze the policy
-   lists.  Returns 0 or -1 with the directive named. */
+   lists.  Returns 0 or -1 with the directive named (and `c->finish_at`
+   set to its line when the file reader saw it). */
 int o3b_config_finish(struct o3b_config *c, o3b_err *err);
 
 /*

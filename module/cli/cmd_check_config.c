@@ -157,7 +157,7 @@ static int check_file(struct cli_ctx *ctx, const char *file)
     cli_warn_unloaded(ctx, file, &scan);
     bad += check_order(&scan);
     if (o3b_config_finish(&cfg, &err) != 0) {
-        fprintf(stderr, "%s: %s\n", file, err.msg);
+        fprintf(stderr, "%s: %s\n", cfg.finish_at ? cfg.finish_at : file, err.msg);
         bad++;
     } else {
         bad += check_seed(ctx, file, &cfg);

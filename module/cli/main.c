@@ -195,7 +195,11 @@ static int load_config(struct cli_ctx *ctx, bool warn)
             cli_warn_unloaded(ctx, ctx->config_path, &scan);
     }
     if (o3b_config_finish(&ctx->cfg, &err) != 0) {
-        cli_error(ctx, "%s: %s", ctx->config_path ? ctx->config_path : "defaults", err.msg);
+        cli_error(ctx, "%s: %s",
+                  ctx->cfg.finish_at ? ctx->cfg.finish_at
+                  : ctx->config_path ? ctx->config_path
+                                     : "defaults",
+                  err.msg);
         return -1;
     }
     return 0;

@@ -926,6 +926,44 @@ static void test_read_file_reports_each_bad_line_and_applies_the_good_ones(void)
     tmpdir_remove(&d);
 }
 
+/* The plain-http ServiceURL check runs at finish, after every line: its
+   error still points at the ServiceURL line (the last one applied). */
+static void test_finish_names_the_line_of_a_refused_service_url(void)
+{
+    struct tmpdir d;
+    struct reports r = {0};
+    struct o3b_config c;
+    const char *path;
+    char want[512];
+    o3b_err err;
+
+    CU_ASSERT_TRUE_FATAL(tmpdir_make(&d));
+    path = tmpdir_write(&d, "url.conf",
+                        "o365bypass.ServiceURL https://endpoints.office.com\n"
+                        "# a comment\n"
+                        "o365bypass.ServiceURL http://mirror.example/\n"
+                        "o365bypass.RefreshInterval 300\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    o3b_config_init(&c);
+    CU_ASSERT_EQUAL(o3b_config_read_file(&c, path, collect, &r), 0);
+    CU_ASSERT_EQUAL(o3b_config_finish(&c, &err), -1);
+    str_format(want, sizeof want, "%s:3", path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c.finish_at);
+    CU_ASSERT_STRING_EQUAL(c.finish_at, want);
+    CU_ASSERT_EQUAL(strncmp(err.msg, "o365bypass.ServiceURL: 'http://mirror.example'", 46), 0);
+    o3b_config_release(&c);
+
+    /* set without the file reader (c-icap's own parser): no line known */
+    o3b_config_init(&c);
+    CU_ASSERT_EQUAL(o3b_config_set(&c, "ServiceURL",
+                                   (const char *const[]){"http://mirror.example", NULL}, &err),
+                    0);
+    CU_ASSERT_EQUAL(o3b_config_finish(&c, &err), -1);
+    CU_ASSERT_PTR_NULL(c.finish_at);
+    o3b_config_release(&c);
+    tmpdir_remove(&d);
+}
+
 static void test_read_file_names_the_included_file_of_a_bad_line(void)
 {
     struct tmpdir d;
@@ -1172,6 +1210,7 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_release_frees_everything_and_init_makes_it_usable_again),
     O3B_TEST(test_read_file_applies_our_lines_and_ignores_the_rest),
     O3B_TEST(test_read_file_reports_each_bad_line_and_applies_the_good_ones),
+    O3B_TEST(test_finish_names_the_line_of_a_refused_service_url),
     O3B_TEST(test_read_file_names_the_included_file_of_a_bad_line),
     O3B_TEST(test_include_nesting_is_limited_to_16_levels),
     O3B_TEST(test_a_file_including_itself_stops),
