@@ -367,6 +367,17 @@ cicap_cpu_ticks() {
 }
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
+# CPU time (clock ticks, user + system) of one Squid and its helpers (the
+# fast path's o365bypass-acl processes are its children).
+squid_cpu_ticks() {
+    local pid total=0 t
+    for pid in "$1" $(_child_pids "$1"); do
+        t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) || t=0
+        total=$(( total + ${t:-0} ))
+    done
+    echo "$total"
+}
+
 # icap_run SERVICE KIND ROUND: one icapload run; stores its figures,
 # c-icap's CPU time per request included (less disturbed by other jobs than
 # req/s, though not immune: preemption costs caches and wake-ups).
@@ -643,11 +654,13 @@ icap_counters() {
 
 # squid_run MODE KIND: one wrk run through the Squid of MODE; stores figures.
 squid_run() {
-    local mode=$1 kind=$2 port=${SQUID_PORTS[$1]} out before after conns=8 line
+    local mode=$1 kind=$2 port=${SQUID_PORTS[$1]} out before after conns=8 line cpu0 cpu1
     [[ "$kind" == post ]] && conns=4
     before=$(icap_counters)
+    cpu0=$(squid_cpu_ticks "${SQUID_PIDS[$mode]}")
     out=$(timeout $(( SQUID_SECONDS + 30 )) wrk -t 1 -c "$conns" -d "${SQUID_SECONDS}s" --timeout 10s \
         -s "$E2E_DIR/wrk-$kind.lua" "http://127.0.0.1:$port/" 2>&1) || true
+    cpu1=$(squid_cpu_ticks "${SQUID_PIDS[$mode]}")
     after=$(icap_counters)
     line=$(grep '^WRK ' <<< "$out" || true)
     [[ -n "$line" ]] || { printf '%s\n' "$out" | sed 's/^/  /'; hard_error "wrk through Squid ($mode, $kind) gave no result"; }
@@ -664,13 +677,15 @@ squid_run() {
     add_value "$key.p50" "$p50"
     add_value "$key.p99" "$p99"
     add_value "$key.requests" "$req"
+    add_value "$key.cpu" "$(awk -v t=$(( cpu1 - cpu0 )) -v hz="$CLK_TCK" -v n="$req" \
+        'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')"
     add_value "$key.errors" "$(( err + non2xx ))"
     add_value "$key.non2xx" "$non2xx"
     read -r -a b <<< "$before"; read -r -a a <<< "$after"
     add_value "$key.echo" "$(( a[0] - b[0] + a[1] - b[1] ))"
     add_value "$key.module" "$(( a[2] - b[2] + a[3] - b[3] ))"
-    printf '  %-5s %-9s %8s req/s  p50 %7s us  p99 %7s us  errors %s  ICAP: module %s, stand-in %s\n' \
-        "$kind" "$mode" "$rps" "$p50" "$p99" "$(( err + non2xx ))" \
+    printf '  %-5s %-9s %8s req/s  p50 %7s us  p99 %7s us  Squid CPU %6s us/req  errors %s  ICAP: module %s, stand-in %s\n' \
+        "$kind" "$mode" "$rps" "$p50" "$p99" "$(last_value "$key.cpu")" "$(( err + non2xx ))" \
         "$(( a[2] - b[2] + a[3] - b[3] ))" "$(( a[0] - b[0] + a[1] - b[1] ))"
 }
 
@@ -695,7 +710,7 @@ squid_rounds() {
 # the fast path to no adaptation and to the chain, as squid.KIND.pair-A-B.METRIC.
 squid_pair() {
     local metric pair a b
-    for metric in rps p50 p99; do
+    for metric in rps p50 p99 cpu; do
         for pair in chain:none chain:dlp-only fast:none fast:chain fast:floor floor:none; do
             a=${pair%%:*}; b=${pair#*:}
             add_value "squid.$1.pair-$a-$b.$metric" \
@@ -728,6 +743,17 @@ squid_rows() {
     fast_row post "M365 POST 1 MiB req/s, (iv) fast / (ii) chain" rps chain ""
     fast_row get "M365 GET req/s, (iv) fast / (v) floor" rps floor ""
     pair_row get "M365 GET req/s, (v) floor / (i) none" floor none
+    cpu_row get "M365 GET Squid CPU us/req, (ii) chain / (i) none" chain none
+    cpu_row get "M365 GET Squid CPU us/req, (iv) fast / (i) none" fast none
+    cpu_row get "M365 GET Squid CPU us/req, (v) floor / (i) none" floor none
+    cpu_row get "M365 GET Squid CPU us/req, (iv) fast / (v) floor" fast floor
+}
+
+# cpu_row KIND LABEL A B: Squid's CPU per request (with its helpers), A
+# against B (info; less disturbed by other jobs than req/s).
+cpu_row() {
+    row squid "$2" "$(median "squid.$1.$3.cpu")" "$(median "squid.$1.$4.cpu")" \
+        "$(xr "$(median "squid.$1.pair-$3-$4.cpu")")" "-" "info"
 }
 
 # pair_row KIND LABEL A B: mode A against mode B (info).
@@ -791,10 +817,11 @@ part_squid() {
     start_cicap "StartServers 2" "MaxServers 2" "ThreadsPerChild 64" "MinSpareThreads 4" \
         "MaxSpareThreads 128" "MaxRequestsPerChild 0" "MaxKeepAliveRequests 0" "${lines[@]}"
     cicap_service_ok o365bypass || hard_error "c-icap does not serve o365bypass ($O3B_MODULE)"
-    declare -gA SQUID_PORTS=()
+    declare -gA SQUID_PORTS=() SQUID_PIDS=()
     for mode in "${SQUID_MODES[@]}"; do
         start_squid "$mode"
         SQUID_PORTS[$mode]=$SQUID_PORT  # set by start_squid
+        SQUID_PIDS[$mode]=$SQUID_PID
     done
     echo "origin $ORIGIN_ADDR:80 (bench_origin); c-icap $CICAP_PORT; Squid none :${SQUID_PORTS[none]}," \
          "chain :${SQUID_PORTS[chain]}, dlp-only :${SQUID_PORTS[dlp-only]}, fast :${SQUID_PORTS[fast]}" \
