@@ -172,6 +172,10 @@ struct acl_state {
     const char *unavailable; /* non-NULL: no usable configuration or
                                 table; every answer is ERR with this
                                 detail token */
+    bool brief;              /* --brief: a decision's reply carries only
+                                o365bypass_verdict, o365bypass_reason and
+                                log (Squid copies every note of a cached
+                                answer into each request it matches) */
 };
 
 /* Answer one complete line (modified in place) into `r`. */
@@ -213,7 +217,8 @@ void acl_follow_start(struct acl_follow *f, const char *config_path);
    last good table stays on any failure); one log line per change or failure. */
 void acl_follow_tick(struct acl_follow *f, time_t now);
 
-/* The state answers are made from (valid until the next tick). */
+/* The state answers are made from (valid until the next tick); sets every
+   field but `brief`, which is the caller's. */
 void acl_follow_state(const struct acl_follow *f, struct acl_state *s);
 
 /* Free everything. */

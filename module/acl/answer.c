@@ -19,7 +19,9 @@
  *   o365bypass_table     the table's tag (version and content hash)
  *   message              one sentence (Squid's %o on error pages)
  *   log                  the decision header text (Squid's %ea)
- * The names are the request attributes the module logs in c-icap.
+ * The names are the request attributes the module logs in c-icap.  With
+ * --brief a decision carries only o365bypass_verdict, o365bypass_reason and
+ * log (a line that cannot be read is still answered in full).
  * Pure: no I/O, no allocation.
  */
 #include <stdio.h>
@@ -71,12 +73,19 @@ static void decision_reply(const struct acl_state *s, const struct acl_query *q,
     bool refused = d->reason == O3B_R_MALFORMED || d->reason == O3B_R_MISMATCH;
     char log[640], id[16];
 
-    o3b_decision_format(d, log, sizeof log);
     acl_reply_begin(r, q->channel, q->channel_len, d->verdict == O3B_BYPASS);
-    acl_reply_kv(r, "message",
-                 refused ? o3b_target_status_text(d->target_status) : o3b_reason_text(d->reason));
+    if (!s->brief)
+        acl_reply_kv(r, "message",
+                     refused ? o3b_target_status_text(d->target_status)
+                             : o3b_reason_text(d->reason));
     acl_reply_kv(r, "o365bypass_verdict", d->verdict == O3B_BYPASS ? "bypass" : "inspect");
     acl_reply_kv(r, "o365bypass_reason", o3b_reason_name(d->reason));
+    if (s->brief) {
+        o3b_decision_format(d, log, sizeof log);
+        acl_reply_kv(r, "log", log);
+        acl_reply_end(r);
+        return;
+    }
     if (refused)
         acl_reply_kv(r, "o365bypass_detail", o3b_target_status_name(d->target_status));
     if (d->set != NULL) {
@@ -87,6 +96,7 @@ static void decision_reply(const struct acl_state *s, const struct acl_query *q,
     }
     if (d->entry != NULL)
         acl_reply_kv(r, "o365bypass_match", d->entry->text);
+    o3b_decision_format(d, log, sizeof log);
     finish(s, log, r);
 }
 

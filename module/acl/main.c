@@ -31,7 +31,7 @@
 #define OUT_CAP 65536
 
 static const char usage_text[] =
-    "Usage: o365bypass-acl [-c FILE]\n"
+    "Usage: o365bypass-acl [-b] [-c FILE]\n"
     "\n"
     "A Squid external ACL helper answering with the o365bypass service's decision:\n"
     "OK = bypass, ERR = inspect.  squid.conf:\n"
@@ -42,6 +42,8 @@ static const char usage_text[] =
     "the service serves (CacheDir, else SeedFile).\n"
     "\n"
     "  -c, --config FILE  the configuration\n"
+    "  -b, --brief        answer with o365bypass_verdict, o365bypass_reason and log=\n"
+    "                     (%%ea) only: Squid copies every note into each request\n"
     "  -h, --help         this help;  -V, --version  the version\n";
 
 void acl_log(const char *fmt, ...)
@@ -152,7 +154,7 @@ static int answer_rest(struct acl_framer *fr, const struct acl_state *s, struct 
     return flush_output(o);
 }
 
-static int serve(struct acl_follow *f)
+static int serve(struct acl_follow *f, bool brief)
 {
     static struct acl_framer fr;
     static struct output out;
@@ -167,6 +169,7 @@ static int serve(struct acl_follow *f)
 
         acl_follow_tick(f, monotonic_s());
         acl_follow_state(f, &s);
+        s.brief = brief;
         n = poll(&p, 1, POLL_TIMEOUT_MS);
         if (n < 0 && errno != EINTR) {
             acl_log("cannot wait for Squid: %s", strerror(errno));
@@ -194,19 +197,22 @@ int main(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
+        {"brief", no_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     static struct acl_follow follow;
     const char *config = NULL;
-    bool bad_args = false;
+    bool bad_args = false, brief = false;
     int c, rc;
 
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "bc:hV", opts, NULL)) != -1) {
         if (c == 'c')
             config = optarg;
+        else if (c == 'b')
+            brief = true;
         else if (c == 'h')
             return printf(usage_text, O3B_CICAP_CONF, O3B_DEFAULT_CONFIG) < 0;
         else if (c == 'V')
@@ -216,14 +222,14 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, then a clean exit */
     if (bad_args || optind < argc) {
-        acl_log("bad arguments (usage: o365bypass-acl [-c FILE]): every lookup is answered "
+        acl_log("bad arguments (usage: o365bypass-acl [-b] [-c FILE]): every lookup is answered "
                 "ERR (inspected)");
         o3b_config_init(&follow.cfg);
         follow.unavailable = "arguments";
     } else {
         acl_follow_start(&follow, config);
     }
-    rc = serve(&follow);
+    rc = serve(&follow, brief);
     acl_follow_stop(&follow);
     return rc;
 }

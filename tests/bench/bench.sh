@@ -21,12 +21,14 @@
 #         module's own cost), noop/echo (what doing nothing gets).
 #         Only interleaved runs against one instance are compared: the same
 #         c-icap varies ~20% between restarts.
-#  squid  real Squid on loopback in five modes at once (no adaptation;
+#  squid  real Squid on loopback in six modes at once (no adaptation;
 #         the product chain [module, srv_echo as the inspection stand-in];
 #         the stand-in only; the fast path: conf/squid-o365bypass-acl.conf,
 #         where the o365bypass-acl helper lets Microsoft 365 skip the chain;
 #         the floor: that file with every adaptation denied and no helper,
-#         i.e. what Squid spends on configured chains before any lookup),
+#         i.e. what Squid spends on configured chains before any lookup;
+#         the fast path without the helper's --brief, every note in each
+#         answer), Squid's CPU per request (with its helpers) in each run,
 #         a fast C origin (tests/bench/bench_origin,
 #         127.0.0.42:80, named in Squid's hosts_file) and Debian's wrk
 #         through the proxy (absolute URL in the request line); interleaved
@@ -689,7 +691,7 @@ squid_run() {
         "$(( a[2] - b[2] + a[3] - b[3] ))" "$(( a[0] - b[0] + a[1] - b[1] ))"
 }
 
-SQUID_MODES=(none chain dlp-only fast floor)
+SQUID_MODES=(none chain dlp-only fast floor fast-full)
 
 squid_rounds() {
     local round kind i n=${#SQUID_MODES[@]} order
@@ -711,7 +713,8 @@ squid_rounds() {
 squid_pair() {
     local metric pair a b
     for metric in rps p50 p99 cpu; do
-        for pair in chain:none chain:dlp-only fast:none fast:chain fast:floor floor:none; do
+        for pair in chain:none chain:dlp-only fast:none fast:chain fast:floor floor:none \
+            fast-full:none fast-full:floor; do
             a=${pair%%:*}; b=${pair#*:}
             add_value "squid.$1.pair-$a-$b.$metric" \
                 "$(ratio "$(last_value "squid.$1.$a.$metric")" "$(last_value "squid.$1.$b.$metric")")"
@@ -747,6 +750,8 @@ squid_rows() {
     cpu_row get "M365 GET Squid CPU us/req, (iv) fast / (i) none" fast none
     cpu_row get "M365 GET Squid CPU us/req, (v) floor / (i) none" floor none
     cpu_row get "M365 GET Squid CPU us/req, (iv) fast / (v) floor" fast floor
+    pair_row get "M365 GET req/s, (vi) fast without --brief / (i) none" fast-full none
+    cpu_row get "M365 GET Squid CPU us/req, (vi) without --brief / (v) floor" fast-full floor
 }
 
 # cpu_row KIND LABEL A B: Squid's CPU per request (with its helpers), A
@@ -825,7 +830,7 @@ part_squid() {
     done
     echo "origin $ORIGIN_ADDR:80 (bench_origin); c-icap $CICAP_PORT; Squid none :${SQUID_PORTS[none]}," \
          "chain :${SQUID_PORTS[chain]}, dlp-only :${SQUID_PORTS[dlp-only]}, fast :${SQUID_PORTS[fast]}" \
-         "(conf/squid-o365bypass-acl.conf)"
+         "(conf/squid-o365bypass-acl.conf), floor :${SQUID_PORTS[floor]}, fast-full :${SQUID_PORTS[fast-full]}"
     echo "load: wrk through the proxy, request line GET/POST http://$SQUID_HOST/bench/... ($SQUID_HOST -> $ORIGIN_ADDR in hosts_file)"
     local limit=$(( SQUID_SECONDS * SQUID_MAX_RATE ))
     write_wrk_script "$E2E_DIR/wrk-get.lua" GET /bench/get 0 "$limit"
@@ -884,7 +889,8 @@ print_summary() {
     echo "  the module chain, (iii) Squid with the inspection stand-in only; (iv) fast is the"
     echo "  fast path (the o365bypass-acl helper + the chain for the rest); (v) floor is the"
     echo "  fast path's squid.conf with every adaptation denied and no helper: Squid's own"
-    echo "  cost of configured adaptation, which no helper can go below."
+    echo "  cost of configured adaptation, which no helper can go below; (vi) is (iv)"
+    echo "  without the helper's --brief (every note in each answer)."
     for r in "${NOTES[@]}"; do echo "- $r"; done
     local goals missed
     goals=$(printf '%s\n' "${SUMMARY[@]}" | awk -F'|' '$7 == "PASS" || $7 == "MISS"' | wc -l)

@@ -750,6 +750,7 @@ _squid_adaptation() {
     case $mode in
         none) echo "icap_enable off"; return 0 ;;
         fast) _squid_fast_adaptation; return 0 ;;
+        fast-full) _squid_fast_adaptation | sed -e 's| --brief -c | -c |'; return 0 ;;
         floor) _squid_floor_adaptation; return 0 ;;
         chain) o365_url="icap://127.0.0.1:$CICAP_PORT/o365bypass" ;;
         chain-broken) o365_url="icap://127.0.0.1:$CICAP_PORT/o365bypass_missing" ;;
@@ -855,7 +856,7 @@ start_squid() {
     local mode=${1:?start_squid MODE}
     case $mode in
         none) ;;
-        chain|chain-broken|chain-dead|dlp-only|fast|floor)
+        chain|chain-broken|chain-dead|dlp-only|fast|fast-full|floor)
             [[ -n "${CICAP_PORT:-}" ]] || hard_error "start_squid $mode: start c-icap first" ;;
         *) hard_error "start_squid: unknown mode '$mode'" ;;
     esac

@@ -53,7 +53,7 @@ static int free_fixtures(void)
 
 static struct acl_state state(void)
 {
-    struct acl_state s = {table, &policy, tag, NULL};
+    struct acl_state s = {table, &policy, tag, NULL, false};
     return s;
 }
 
@@ -569,9 +569,41 @@ static void test_answer_uses_the_policy(void)
     o3b_policy_release(&never);
 }
 
+/* --brief: the same verdict on the same channel, with only the note the fast
+   path matches (verdict), the reason and the whole decision text (log=). */
+static void test_brief_answers_carry_only_verdict_reason_and_log(void)
+{
+    static const char *const lines[] = {"outlook.office.com 443", "7 outlook.office.com 443 - -",
+                                        "www.example.org 443", "www.office.com 443",
+                                        "outlook.office.com 443 evil.example -"};
+    struct acl_state s = state();
+
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        char full[ACL_REPLY_MAX + 1], want[ACL_REPLY_MAX + 1], verdict[32], reason[64];
+        const char *brief;
+
+        str_format(full, sizeof full, "%s", answer(lines[i]));
+        str_format(verdict, sizeof verdict, "%s", note(full, "o365bypass_verdict"));
+        str_format(reason, sizeof reason, "%s", note(full, "o365bypass_reason"));
+        s.brief = true;
+        brief = answer_with(&s, lines[i]);
+        s.brief = false;
+        /* "[ch ]OK|ERR o365bypass_verdict=V o365bypass_reason=R log=...\n", the
+           full answer's log= (its last pair) unchanged */
+        CU_ASSERT_PTR_NOT_NULL_FATAL(strstr(full, " log=\""));
+        str_format(want, sizeof want, "%.*so365bypass_verdict=%s o365bypass_reason=%s%s",
+                   (int)(strstr(full, "K ") ? strstr(full, "K ") - full + 2
+                                            : strstr(full, "R ") - full + 2),
+                   full, verdict, reason, strstr(full, " log=\""));
+        if (strcmp(brief, want) != 0)
+            fprintf(stderr, "\n    %s:\n      %s      want %s", lines[i], brief, want);
+        CU_ASSERT_STRING_EQUAL(brief, want);
+    }
+}
+
 static void test_answer_err_to_everything_without_a_usable_table(void)
 {
-    struct acl_state s = {NULL, &policy, NULL, "config"};
+    struct acl_state s = {NULL, &policy, NULL, "config", false};
     const char *r = answer_with(&s, "3 outlook.office.com 443 - -");
 
     CU_ASSERT_TRUE(starts(r, "3 ERR "));
@@ -703,6 +735,7 @@ static const struct o3b_unit_test tests[] = {
     O3B_TEST(test_answer_sni_must_name_the_destination),
     O3B_TEST(test_answer_with_a_scheme_decides_the_url_the_proxy_forwards),
     O3B_TEST(test_answer_uses_the_policy),
+    O3B_TEST(test_brief_answers_carry_only_verdict_reason_and_log),
     O3B_TEST(test_answer_err_to_everything_without_a_usable_table),
     O3B_TEST(test_answer_refused_lines_keep_their_channel),
     O3B_TEST(test_answer_agrees_with_the_module_on_every_connect_row_of_the_corpus),
