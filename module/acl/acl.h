@@ -203,6 +203,7 @@ struct acl_follow {
     char tag[40];
     const char *unavailable; /* detail token, or NULL */
     time_t next_check;
+    bool brief; /* --brief (main.c sets it after acl_follow_start) */
 };
 
 /*
@@ -217,8 +218,7 @@ void acl_follow_start(struct acl_follow *f, const char *config_path);
    last good table stays on any failure); one log line per change or failure. */
 void acl_follow_tick(struct acl_follow *f, time_t now);
 
-/* The state answers are made from (valid until the next tick); sets every
-   field but `brief`, which is the caller's. */
+/* The state answers are made from (valid until the next tick). */
 void acl_follow_state(const struct acl_follow *f, struct acl_state *s);
 
 /* Free everything. */

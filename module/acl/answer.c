@@ -73,6 +73,7 @@ static void decision_reply(const struct acl_state *s, const struct acl_query *q,
     bool refused = d->reason == O3B_R_MALFORMED || d->reason == O3B_R_MISMATCH;
     char log[640], id[16];
 
+    o3b_decision_format(d, log, sizeof log);
     acl_reply_begin(r, q->channel, q->channel_len, d->verdict == O3B_BYPASS);
     if (!s->brief)
         acl_reply_kv(r, "message",
@@ -81,7 +82,6 @@ static void decision_reply(const struct acl_state *s, const struct acl_query *q,
     acl_reply_kv(r, "o365bypass_verdict", d->verdict == O3B_BYPASS ? "bypass" : "inspect");
     acl_reply_kv(r, "o365bypass_reason", o3b_reason_name(d->reason));
     if (s->brief) {
-        o3b_decision_format(d, log, sizeof log);
         acl_reply_kv(r, "log", log);
         acl_reply_end(r);
         return;
@@ -96,7 +96,6 @@ static void decision_reply(const struct acl_state *s, const struct acl_query *q,
     }
     if (d->entry != NULL)
         acl_reply_kv(r, "o365bypass_match", d->entry->text);
-    o3b_decision_format(d, log, sizeof log);
     finish(s, log, r);
 }
 

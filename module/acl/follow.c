@@ -205,6 +205,7 @@ void acl_follow_state(const struct acl_follow *f, struct acl_state *s)
     s->policy = &f->cfg.policy;
     s->table_tag = f->table ? f->tag : NULL;
     s->unavailable = f->table ? NULL : f->unavailable;
+    s->brief = f->brief;
 }
 
 void acl_follow_stop(struct acl_follow *f)

@@ -154,7 +154,7 @@ static int answer_rest(struct acl_framer *fr, const struct acl_state *s, struct 
     return flush_output(o);
 }
 
-static int serve(struct acl_follow *f, bool brief)
+static int serve(struct acl_follow *f)
 {
     static struct acl_framer fr;
     static struct output out;
@@ -169,7 +169,6 @@ static int serve(struct acl_follow *f, bool brief)
 
         acl_follow_tick(f, monotonic_s());
         acl_follow_state(f, &s);
-        s.brief = brief;
         n = poll(&p, 1, POLL_TIMEOUT_MS);
         if (n < 0 && errno != EINTR) {
             acl_log("cannot wait for Squid: %s", strerror(errno));
@@ -229,7 +228,8 @@ int main(int argc, char **argv)
     } else {
         acl_follow_start(&follow, config);
     }
-    rc = serve(&follow, brief);
+    follow.brief = brief;
+    rc = serve(&follow);
     acl_follow_stop(&follow);
     return rc;
 }
