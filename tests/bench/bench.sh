@@ -358,20 +358,10 @@ EOF
 }
 ICAP_MIX_TEXT="16 targets cycled: 8 bypassed (Microsoft 365 Optimize/Allow: exact names, *.sharepoint.com, an IP literal), 8 inspected (2 listed in category Default, 4 non-Microsoft, 2 look-alikes)"
 
-# CPU time (clock ticks, user + system) of the c-icap master and its children.
-cicap_cpu_ticks() {
-    local pid total=0 t
-    for pid in "$CICAP_PID" $(_child_pids "$CICAP_PID"); do
-        t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) || t=0
-        total=$(( total + ${t:-0} ))
-    done
-    echo "$total"
-}
-CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
-
-# CPU time (clock ticks, user + system) of one Squid and its helpers (the
-# fast path's o365bypass-acl processes are its children).
-squid_cpu_ticks() {
+# cpu_ticks PID: CPU time (clock ticks, user + system) of PID and its
+# children: the c-icap master and its children; a Squid and its helpers
+# (the fast path's o365bypass-acl processes).
+cpu_ticks() {
     local pid total=0 t
     for pid in "$1" $(_child_pids "$1"); do
         t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) || t=0
@@ -379,6 +369,7 @@ squid_cpu_ticks() {
     done
     echo "$total"
 }
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 # icap_run SERVICE KIND ROUND: one icapload run; stores its figures,
 # c-icap's CPU time per request included (less disturbed by other jobs than
@@ -388,7 +379,7 @@ icap_run() {
     # What Squid sends: the Preview each service advertised (echo 1024, module
     # and noop 0).
     [[ "$kind" == post && "$service" == echo ]] && preview=1024
-    cpu0=$(cicap_cpu_ticks)
+    cpu0=$(cpu_ticks "$CICAP_PID")
     json=$(timeout $(( ICAP_SECONDS + 30 )) "$ICAPLOAD" -j \
         -u "icap://127.0.0.1:$CICAP_PORT/$service" -c "$ICAP_CONNECTIONS" \
         -n $(( ICAP_SECONDS * ICAP_MAX_RATE )) -d "$ICAP_SECONDS" -t 5 \
@@ -398,7 +389,7 @@ icap_run() {
         sed 's/^/  /' "$E2E_DIR/icapload.err"
         hard_error "icapload $service $kind: no result (exit status $rc)"
     fi
-    cpu1=$(cicap_cpu_ticks)
+    cpu1=$(cpu_ticks "$CICAP_PID")
     cpu_us=$(awk -v t=$(( cpu1 - cpu0 )) -v hz="$CLK_TCK" -v n="$(json_field "$json" requests)" \
         'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')
     key="icap.$kind.$service"
@@ -659,10 +650,10 @@ squid_run() {
     local mode=$1 kind=$2 port=${SQUID_PORTS[$1]} out before after conns=8 line cpu0 cpu1
     [[ "$kind" == post ]] && conns=4
     before=$(icap_counters)
-    cpu0=$(squid_cpu_ticks "${SQUID_PIDS[$mode]}")
+    cpu0=$(cpu_ticks "${SQUID_PIDS[$mode]}")
     out=$(timeout $(( SQUID_SECONDS + 30 )) wrk -t 1 -c "$conns" -d "${SQUID_SECONDS}s" --timeout 10s \
         -s "$E2E_DIR/wrk-$kind.lua" "http://127.0.0.1:$port/" 2>&1) || true
-    cpu1=$(squid_cpu_ticks "${SQUID_PIDS[$mode]}")
+    cpu1=$(cpu_ticks "${SQUID_PIDS[$mode]}")
     after=$(icap_counters)
     line=$(grep '^WRK ' <<< "$out" || true)
     [[ -n "$line" ]] || { printf '%s\n' "$out" | sed 's/^/  /'; hard_error "wrk through Squid ($mode, $kind) gave no result"; }

@@ -739,6 +739,14 @@ _squid_fast_adaptation() {
 # Mode floor (benchmarks only): the same file with every adaptation denied
 # and the helper never asked - what Squid spends on having the chains
 # configured at all, the floor under the fast path.
+# The fast path without the helper's --brief (every note in each answer).
+_squid_fast_full_adaptation() {
+    local conf
+    conf=$(_squid_fast_adaptation)
+    grep -q -- ' --brief -c ' <<< "$conf" \
+        || hard_error "conf/squid-o365bypass-acl.conf: the helper line has no '--brief -c' to drop"
+    sed -e 's| --brief -c | -c |' <<< "$conf"
+}
 _squid_floor_adaptation() {
     _squid_fast_adaptation | sed -e '/^adaptation_access o365_ask_req deny o365_lookup$/d' \
         -e 's/^\(adaptation_access [a-z0-9_]* *\)deny o365_fast$/\1deny all/'
@@ -750,7 +758,7 @@ _squid_adaptation() {
     case $mode in
         none) echo "icap_enable off"; return 0 ;;
         fast) _squid_fast_adaptation; return 0 ;;
-        fast-full) _squid_fast_adaptation | sed -e 's| --brief -c | -c |'; return 0 ;;
+        fast-full) _squid_fast_full_adaptation; return 0 ;;
         floor) _squid_floor_adaptation; return 0 ;;
         chain) o365_url="icap://127.0.0.1:$CICAP_PORT/o365bypass" ;;
         chain-broken) o365_url="icap://127.0.0.1:$CICAP_PORT/o365bypass_missing" ;;
