@@ -257,7 +257,15 @@ class Handler(BaseHTTPRequestHandler):
     @staticmethod
     def retry_after_value(params):
         if params.get("retry_after_in"):
-            when = time.time() + int(params["retry_after_in"])
+            # The clock the fetcher's time(2) reads (glibc: the coarse
+            # realtime clock, up to a tick behind time.time()), so "now" here
+            # is never ahead of the fetcher's and the date is never one
+            # second further away than asked.
+            # (Python does not name it: 5 is CLOCK_REALTIME_COARSE on Linux.)
+            clock = getattr(time, "CLOCK_REALTIME_COARSE",
+                            5 if sys.platform.startswith("linux") else None)
+            now = time.clock_gettime(clock) if clock is not None else time.time()
+            when = now + int(params["retry_after_in"])
             return email.utils.formatdate(when, usegmt=True)
         return params.get("retry_after") or "3600"
 
