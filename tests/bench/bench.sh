@@ -21,14 +21,18 @@
 #         module's own cost), noop/echo (what doing nothing gets).
 #         Only interleaved runs against one instance are compared: the same
 #         c-icap varies ~20% between restarts.
-#  squid  real Squid on loopback in six modes at once (no adaptation;
+#  squid  real Squid on loopback in eight modes at once (no adaptation;
 #         the product chain [module, srv_echo as the inspection stand-in];
 #         the stand-in only; the fast path: conf/squid-o365bypass-acl.conf,
 #         where the o365bypass-acl helper lets Microsoft 365 skip the chain;
 #         the floor: that file with every adaptation denied and no helper,
 #         i.e. what Squid spends on configured chains before any lookup;
 #         the fast path without the helper's --brief, every note in each
-#         answer), Squid's CPU per request (with its helpers) in each run,
+#         answer; no adaptation and the fast path again on glibc's default
+#         heap settings), Squid's CPU per request (with its helpers) in each
+#         run.  Every other mode runs Squid with the environment of the
+#         shipped conf/squid-heap.conf (the drop-in the README recommends),
+#         a fast C origin (tests/bench/bench_origin,
 #         a fast C origin (tests/bench/bench_origin,
 #         127.0.0.42:80, named in Squid's hosts_file) and Debian's wrk
 #         through the proxy (absolute URL in the request line); interleaved
@@ -428,7 +432,7 @@ icap_rounds() {
 }
 
 # last_value KEY: the latest figure stored under KEY.
-last_value() { echo "${VALUES[$1]##* }"; }
+last_value() { local v=${VALUES[$1]:-}; echo "${v##* }"; }
 
 # icap_pair KIND: this round's ratios module/echo, module/noop and noop/echo
 # (paired: the runs were back to back, so slow drift of the machine cancels
@@ -682,7 +686,9 @@ squid_run() {
         "$(( a[2] - b[2] + a[3] - b[3] ))" "$(( a[0] - b[0] + a[1] - b[1] ))"
 }
 
-SQUID_MODES=(none chain dlp-only fast floor fast-full)
+# A mode ending in -glibc is the mode before it on glibc's default heap
+# settings (no conf/squid-heap.conf environment).
+SQUID_MODES=(none chain dlp-only fast floor fast-full none-glibc fast-glibc)
 
 squid_rounds() {
     local round kind i n=${#SQUID_MODES[@]} order
@@ -705,7 +711,7 @@ squid_pair() {
     local metric pair a b
     for metric in rps p50 p99 cpu; do
         for pair in chain:none chain:dlp-only fast:none fast:chain fast:floor floor:none \
-            fast-full:none fast-full:floor; do
+            fast-full:none fast-full:floor fast-glibc:none-glibc fast:fast-glibc none:none-glibc; do
             a=${pair%%:*}; b=${pair#*:}
             add_value "squid.$1.pair-$a-$b.$metric" \
                 "$(ratio "$(last_value "squid.$1.$a.$metric")" "$(last_value "squid.$1.$b.$metric")")"
@@ -743,6 +749,11 @@ squid_rows() {
     cpu_row get "M365 GET Squid CPU us/req, (iv) fast / (v) floor" fast floor
     pair_row get "M365 GET req/s, (vi) fast without --brief / (i) none" fast-full none
     cpu_row get "M365 GET Squid CPU us/req, (vi) without --brief / (v) floor" fast-full floor
+    pair_row get "M365 GET req/s, (viii) / (vii): glibc heap defaults" fast-glibc none-glibc
+    pair_row post "M365 POST 1 MiB req/s, (viii) / (vii): glibc defaults" fast-glibc none-glibc
+    cpu_row get "M365 GET Squid CPU us/req, (viii) / (vii): glibc defaults" fast-glibc none-glibc
+    cpu_row get "M365 GET Squid CPU us/req, (iv) fast / (viii) fast-glibc" fast fast-glibc
+    cpu_row get "M365 GET Squid CPU us/req, (i) none / (vii) none-glibc" none none-glibc
 }
 
 # cpu_row KIND LABEL A B: Squid's CPU per request (with its helpers), A
@@ -781,7 +792,7 @@ squid_notes() {
             note "squid $kind $mode: $req requests, errors $err ($non2xx non-2xx answers, $(( err - non2xx )) socket errors/timeouts); ICAP transactions per request: module $(awk -v a="$mod_n" -v r="$req" 'BEGIN { printf "%.2f", r ? a / r : 0 }'), stand-in $(awk -v a="$echo_n" -v r="$req" 'BEGIN { printf "%.2f", r ? a / r : 0 }')"
         done
     done
-    note "squid: wrk 1 thread, 8 connections (GET) / 4 (POST), ${SQUID_SECONDS}s per run, $SQUID_ROUNDS rounds, modes rotated; origin tests/bench/bench_origin (C, epoll) on $ORIGIN_ADDR:80; Squid access_log none; c-icap 2 children x 64 threads"
+    note "squid: wrk 1 thread, 8 connections (GET) / 4 (POST), ${SQUID_SECONDS}s per run, $SQUID_ROUNDS rounds, modes rotated; origin tests/bench/bench_origin (C, epoll) on $ORIGIN_ADDR:80; Squid access_log none; c-icap 2 children x 64 threads; Squid environment: conf/squid-heap.conf's, except the -glibc modes"
 }
 
 part_squid() {
@@ -814,14 +825,22 @@ part_squid() {
         "MaxSpareThreads 128" "MaxRequestsPerChild 0" "MaxKeepAliveRequests 0" "${lines[@]}"
     cicap_service_ok o365bypass || hard_error "c-icap does not serve o365bypass ($O3B_MODULE)"
     declare -gA SQUID_PORTS=() SQUID_PIDS=()
+    local heap_env
+    heap_env=$(squid_heap_env)
     for mode in "${SQUID_MODES[@]}"; do
-        start_squid "$mode"
+        if [[ "$mode" == *-glibc ]]; then
+            E2E_SQUID_ENV="" start_squid "${mode%-glibc}"
+        else
+            E2E_SQUID_ENV="$heap_env" start_squid "$mode"
+        fi
         SQUID_PORTS[$mode]=$SQUID_PORT  # set by start_squid
         SQUID_PIDS[$mode]=$SQUID_PID
     done
     echo "origin $ORIGIN_ADDR:80 (bench_origin); c-icap $CICAP_PORT; Squid none :${SQUID_PORTS[none]}," \
          "chain :${SQUID_PORTS[chain]}, dlp-only :${SQUID_PORTS[dlp-only]}, fast :${SQUID_PORTS[fast]}" \
-         "(conf/squid-o365bypass-acl.conf), floor :${SQUID_PORTS[floor]}, fast-full :${SQUID_PORTS[fast-full]}"
+         "(conf/squid-o365bypass-acl.conf), floor :${SQUID_PORTS[floor]}, fast-full :${SQUID_PORTS[fast-full]}," \
+         "none-glibc :${SQUID_PORTS[none-glibc]}, fast-glibc :${SQUID_PORTS[fast-glibc]}"
+    echo "heap: every Squid but none-glibc and fast-glibc runs with $heap_env (conf/squid-heap.conf)"
     echo "load: wrk through the proxy, request line GET/POST http://$SQUID_HOST/bench/... ($SQUID_HOST -> $ORIGIN_ADDR in hosts_file)"
     local limit=$(( SQUID_SECONDS * SQUID_MAX_RATE ))
     write_wrk_script "$E2E_DIR/wrk-get.lua" GET /bench/get 0 "$limit"
@@ -834,7 +853,47 @@ part_squid() {
     squid_rounds
     squid_rows
     squid_notes
+    [[ "${BENCH_PROFILE:-0}" == 1 ]] && squid_profile
     acl_cost
+}
+
+# BENCH_PROFILE=1: where Squid's time goes in modes none, floor and fast
+# (one GET run each): perf's top functions (self time) and the system calls
+# per request (strace -c, a separate, slower run).  Runs after the rows are
+# made, so its figures never reach the table.
+squid_profile() {
+    local mode data out req
+    command -v perf > /dev/null || { echo "  BENCH_PROFILE: perf not installed"; return 0; }
+    for mode in none floor fast; do
+        data="$E2E_DIR/perf-squid-$mode.data"
+        echo " profile: perf record on Squid ($mode, pid ${SQUID_PIDS[$mode]}), GET, ${SQUID_SECONDS}s"
+        perf record -q -F 999 -p "${SQUID_PIDS[$mode]}" -o "$data" -- sleep "$SQUID_SECONDS" > /dev/null 2>&1 &
+        local perf_pid=$!
+        e2e_track_load "$perf_pid"
+        squid_run "$mode" get > /dev/null
+        wait "$perf_pid" 2> /dev/null || true
+        echo "  by shared object (self time):"
+        perf report -i "$data" --stdio --no-children --sort dso 2> /dev/null \
+            | grep -E '^ +[0-9.]+%' | sed -n '1,6p' | sed 's/^/  /' || true
+        echo "  top functions (self time):"
+        perf report -i "$data" --stdio --no-children --sort sym 2> /dev/null \
+            | grep -E '^ +[0-9.]+%' | sed -n '1,25p' | cut -c1-110 | sed 's/^/  /' || true
+        if command -v strace > /dev/null; then
+            out="$E2E_DIR/strace-squid-$mode.txt"
+            timeout $(( SQUID_SECONDS + 20 )) strace -c -f -o "$out" -p "${SQUID_PIDS[$mode]}" &
+            local strace_pid=$!
+            e2e_track_load "$strace_pid"
+            sleep 0.5
+            squid_run "$mode" get > /dev/null
+            req=$(last_value "squid.get.$mode.requests")
+            kill -INT "$strace_pid" 2> /dev/null || true
+            wait "$strace_pid" 2> /dev/null || true
+            echo "  system calls per request under strace ($req requests):"
+            # strace -c rows: % time, seconds, usecs/call, calls, [errors,] name
+            awk -v n="$req" 'n > 0 && $1 ~ /^[0-9.]+$/ && $4 ~ /^[0-9]+$/ {
+                    printf "    %-16s %6.2f\n", $NF, $4 / n }' "$out" | head -n 14 || true
+        fi
+    done
 }
 
 # The helper's own cost, cold (tests/bench/bench_acl on the binary), next to
@@ -881,7 +940,9 @@ print_summary() {
     echo "  fast path (the o365bypass-acl helper + the chain for the rest); (v) floor is the"
     echo "  fast path's squid.conf with every adaptation denied and no helper: Squid's own"
     echo "  cost of configured adaptation, which no helper can go below; (vi) is (iv)"
-    echo "  without the helper's --brief (every note in each answer)."
+    echo "  without the helper's --brief (every note in each answer).  Every Squid runs with"
+    echo "  conf/squid-heap.conf's GLIBC_TUNABLES except (vii) none and (viii) fast on glibc's"
+    echo "  default heap settings (glibc trims the heap after most requests there)."
     for r in "${NOTES[@]}"; do echo "- $r"; done
     local goals missed
     goals=$(printf '%s\n' "${SUMMARY[@]}" | awk -F'|' '$7 == "PASS" || $7 == "MISS"' | wc -l)

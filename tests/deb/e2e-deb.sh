@@ -357,7 +357,8 @@ phase_build() {
         "./usr/share/doc/$PKG/changelog.gz" "./usr/share/doc/$PKG/README.md.gz" \
         "./usr/share/doc/$PKG/squid-o365bypass.conf" "./usr/share/doc/$PKG/squid-o365bypass-tls.conf" \
         "./usr/share/doc/$PKG/squid-o365bypass-intercept.conf" \
-        "./usr/share/doc/$PKG/squid-o365bypass-acl.conf" ./usr/lib/squid/o365bypass-acl; do
+        "./usr/share/doc/$PKG/squid-o365bypass-acl.conf" "./usr/share/doc/$PKG/squid-heap.conf" \
+        ./usr/lib/squid/o365bypass-acl; do
         check_eq 1 "$(awk -v f="$want" '$6 == f' "$W/contents.log" | wc -l)" "the package holds $want"
     done
     check_eq 1 "$(grep -c '/c_icap/srv_o365bypass\.so$' "$W/contents.log")" \

@@ -165,7 +165,12 @@ phase_compare() {
 phase_squid() {
     local host kind code
     e2e_log "phase squid: the fast path through real Squid"
-    start_squid fast
+    # with the environment the shipped squid.service drop-in sets
+    local heap_env
+    heap_env=$(squid_heap_env)
+    E2E_SQUID_ENV="$heap_env" start_squid fast
+    check_contains "$heap_env" "$(tr '\0' '\n' < "/proc/$SQUID_PID/environ")" \
+        "Squid runs with conf/squid-heap.conf's environment"
     log_mark
     for host in "${BYPASS_HOSTS[@]}" "${INSPECT_HOSTS[@]}"; do
         for kind in "${KINDS[@]}"; do send squid "$host" "$kind"; done

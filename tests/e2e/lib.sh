@@ -874,7 +874,8 @@ start_squid() {
 # start_squid_with WRITER MODE: start_squid with the squid.conf written by
 # `WRITER DIR PORT MODE` into DIR/squid.conf; PORT is the forward-proxy
 # http_port the readiness probe uses (the writer may pick more ports with
-# free_port).  MODE only names the instance and its dir.
+# free_port).  MODE only names the instance and its dir.  Squid runs with
+# the NAME=VALUE words of E2E_SQUID_ENV added to its environment.
 start_squid_with() {
     local writer=${1:?start_squid_with WRITER MODE} mode=${2:?start_squid_with WRITER MODE}
     local dir attempt port name
@@ -892,7 +893,8 @@ start_squid_with() {
             fail "squid -k parse rejected ${dir#"$E2E_DIR"/}/squid.conf"
         fi
         rm -f "$dir/cache.log" "$dir/access.log"
-        "$SQUID" -N -n "$name" -f "$dir/squid.conf" > "$dir/stdout.log" 2>&1 &
+        # shellcheck disable=SC2086 # E2E_SQUID_ENV: zero or more NAME=VALUE words
+        env ${E2E_SQUID_ENV:-} "$SQUID" -N -n "$name" -f "$dir/squid.conf" > "$dir/stdout.log" 2>&1 &
         SQUID_PID=$!
         _e2e_register squid "$SQUID_PID"
         _E2E_SQUID_NAME[$SQUID_PID]=$name
@@ -910,6 +912,16 @@ start_squid_with() {
         e2e_log "squid could not bind $port (attempt $attempt of 3)"
     done
     fail "squid ($mode) did not start or does not forward (see ${dir#"$E2E_DIR"/}/cache.log)"
+}
+
+# squid_heap_env: the NAME=VALUE the shipped conf/squid-heap.conf (a
+# systemd drop-in for squid.service) puts in Squid's environment.
+squid_heap_env() {
+    local value
+    value=$(sed -n 's/^Environment=//p' "$top_srcdir/conf/squid-heap.conf")
+    [[ "$value" == GLIBC_TUNABLES=* && "$value" != *' '* ]] ||
+        hard_error "conf/squid-heap.conf: no single 'Environment=GLIBC_TUNABLES=...' line"
+    echo "$value"
 }
 
 # squid_stop [PID]: stop a Squid we started (default: the latest).
