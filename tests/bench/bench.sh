@@ -60,7 +60,9 @@
 #   BENCH_PARTS          any of "micro icap squid" (default all three)
 #   BENCH_MICRO_QUICK=1  micro.sh --quick (a smoke run, too short to judge)
 #   BENCH_PROFILE=1      after the ICAP rounds, a perf profile of the c-icap
-#                        children while they serve the module (4 KiB POSTs)
+#                        children while they serve the module (4 KiB POSTs);
+#                        after the Squid rounds, perf and strace -c on Squid
+#                        in modes none, floor and fast (GETs)
 #   BENCH_OUTPUT         also write stdout here (default BUILDDIR/bench-latest.txt;
 #                        "none": do not)
 set -euo pipefail
