@@ -33,7 +33,6 @@
 #         run.  Every other mode runs Squid with the environment of the
 #         shipped conf/squid-heap.conf (the drop-in the README recommends),
 #         a fast C origin (tests/bench/bench_origin,
-#         a fast C origin (tests/bench/bench_origin,
 #         127.0.0.42:80, named in Squid's hosts_file) and Debian's wrk
 #         through the proxy (absolute URL in the request line); interleaved
 #         rounds again.  Needs root (port 80, Squid drops to user proxy):
@@ -542,12 +541,18 @@ icap_profile() {
     icap_run o365bypass post profile > /dev/null
     BENCH_WARMUP=0
     wait "$perf_pid" 2> /dev/null || true
-    echo "  by shared object (self time):"
-    perf report -i "$data" --stdio --no-children --sort dso 2> /dev/null \
-        | grep -E '^ +[0-9.]+%' | sed -n '1,8p' | sed 's/^/  /' || true
-    echo "  top functions (self time):"
-    perf report -i "$data" --stdio --no-children --sort dso,sym -g none 2> /dev/null \
-        | grep -E '^ +[0-9.]+%' | sed -n '1,20p' | sed 's/^/  /' || true
+    perf_top "$data" 8 dso
+    perf_top "$data" 20 dso,sym -g none
+}
+
+# perf_top DATA LINES SORT [OPTION...]: the first LINES rows of perf's
+# self-time report of DATA sorted by SORT (dso: "by shared object").
+perf_top() {
+    local data=$1 lines=$2 sort=$3
+    shift 3
+    [[ "$sort" == dso ]] && echo "  by shared object (self time):" || echo "  top functions (self time):"
+    perf report -i "$data" --stdio --no-children --sort "$sort" "$@" 2> /dev/null \
+        | grep -E '^ +[0-9.]+%' | sed -n "1,${lines}p" | cut -c1-110 | sed 's/^/  /' || true
 }
 
 part_icap() {
@@ -874,12 +879,8 @@ squid_profile() {
         e2e_track_load "$perf_pid"
         squid_run "$mode" get > /dev/null
         wait "$perf_pid" 2> /dev/null || true
-        echo "  by shared object (self time):"
-        perf report -i "$data" --stdio --no-children --sort dso 2> /dev/null \
-            | grep -E '^ +[0-9.]+%' | sed -n '1,6p' | sed 's/^/  /' || true
-        echo "  top functions (self time):"
-        perf report -i "$data" --stdio --no-children --sort sym 2> /dev/null \
-            | grep -E '^ +[0-9.]+%' | sed -n '1,25p' | cut -c1-110 | sed 's/^/  /' || true
+        perf_top "$data" 6 dso
+        perf_top "$data" 25 sym
         if command -v strace > /dev/null; then
             out="$E2E_DIR/strace-squid-$mode.txt"
             timeout $(( SQUID_SECONDS + 20 )) strace -c -f -o "$out" -p "${SQUID_PIDS[$mode]}" &

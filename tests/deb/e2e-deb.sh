@@ -261,16 +261,12 @@ run_reload() {
 
 # await_children_gone "PID...": wait (20 s at most) until none of these
 # c-icap children lives.
-await_children_gone() {
-    local child i left
-    for (( i = 0; i < 200; i++ )); do
-        left=0
-        for child in $1; do _pid_alive "$child" && left=1; done
-        (( left == 0 )) && return 0
-        sleep 0.1
-    done
-    return 1
+none_alive() {
+    local pid
+    for pid in "$@"; do ! _pid_alive "$pid" || return 1; done
 }
+# shellcheck disable=SC2086 # $1: a list of PIDs
+await_children_gone() { wait_until 20 none_alive $1; }
 
 # reconfigure_settled: ask the master to reconfigure through its FIFO and
 # wait until it has replaced the children it had (see run_reload).
